@@ -1,0 +1,3 @@
+"""The relay: an outbound SMTP compliance relay for healthcare organisations."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The ``relay`` command and its verbs."""
