@@ -1,0 +1,185 @@
+"""Builds every component from the configuration, starts them in order, stops them in reverse.
+
+Start: spool (and crash recovery: every lease of a previous run is released, so everything
+spooled is picked up again) -> group commit -> delivery scheduler -> pipeline -> SMTP listener.
+Stop (SIGTERM): close the listener, let open sessions finish (bounded), let in-flight
+deliveries finish (bounded), commit what is queued, close the spool. What did not finish
+stays spooled and resumes at the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import signal
+import socket
+import ssl
+
+from relay.clock import Clock, SystemClock
+from relay.config.schema import Config, HostPort
+from relay.delivery.mx import MxResolver
+from relay.delivery.scheduler import Scheduler
+from relay.errors import ConfigError
+from relay.ingress.handler import IngressHandler
+from relay.ingress.server import ConnectionLimiter, IngressLimits, RelaySMTP
+from relay.ingress.users import UsersFile
+from relay.pipeline import OpportunisticDecider, Pipeline
+from relay.spool import GroupCommitter, Spool
+from relay.spool.intake import SpoolIntake
+
+log = logging.getLogger("relay.app")
+
+LISTEN_BACKLOG = 1024
+SESSION_DRAIN_SECONDS = 10.0
+"""On stop, open SMTP sessions get this long to finish the message they are sending."""
+
+
+def ingress_tls_context(config: Config) -> ssl.SSLContext | None:
+    if config.tls.cert is None or config.tls.key is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(config.tls.cert, config.tls.key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"cannot load certificate and key: {exc}", file=str(config.source), key="tls"
+        ) from exc
+    return context
+
+
+def listening_socket(address: HostPort, *, reuse_port: bool) -> socket.socket:
+    family = socket.AF_INET6 if ":" in address.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((address.host, address.port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {address}: {exc.strerror}", key="listen.smtp") from exc
+    sock.listen(LISTEN_BACKLOG)
+    sock.setblocking(False)
+    return sock
+
+
+class RelayNode:
+    """One relay process: ingress, pipeline, spool intake and delivery over a shared spool."""
+
+    def __init__(self, config: Config, *, clock: Clock | None = None, recover: bool = True) -> None:
+        self.config = config
+        self._clock = clock or SystemClock()
+        self._recover = recover
+        self._owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._server: asyncio.Server | None = None
+        self._limiter = ConnectionLimiter(
+            max_total=config.limits.max_connections, max_per_ip=config.limits.max_connections_per_ip
+        )
+        self._spool: Spool | None = None
+        self._committer: GroupCommitter | None = None
+        self._scheduler: Scheduler | None = None
+
+    async def start(self, *, sock: socket.socket | None = None) -> None:
+        config = self.config
+        tls_context = ingress_tls_context(config)
+        users = None
+        if config.auth.users_file is not None:
+            if tls_context is None:
+                raise ConfigError(
+                    "AUTH is offered only after STARTTLS: set tls.cert and tls.key too",
+                    file=str(config.source),
+                    key="auth.users_file",
+                )
+            users = UsersFile.load(config.auth.users_file)
+        resolver = MxResolver(config.dns)
+
+        self._spool = Spool(config.spool)
+        if self._recover:
+            with self._spool.transaction() as db:
+                released = Spool.release_all_leases(db)
+            counts = self._spool.counts()
+            log.info(
+                "event=spool_recovered leases_released=%d %s",
+                released,
+                " ".join(f"{state.value}={n}" for state, n in counts.items()),
+            )
+        self._committer = GroupCommitter(self._spool)
+        self._committer.start()
+        self._scheduler = Scheduler(
+            committer=self._committer,
+            owner=self._owner,
+            settings=config.delivery,
+            routes=config.routes,
+            resolver=resolver,
+            hostname=config.hostname,
+            clock=self._clock,
+        )
+        await self._scheduler.start()
+
+        handler = IngressHandler(
+            hostname=config.hostname,
+            relay_from=config.relay_from,
+            max_recipients=config.limits.max_recipients,
+            pipeline=Pipeline(OpportunisticDecider(), timeout=config.limits.pipeline_timeout),
+            intake=SpoolIntake(self._committer, self._scheduler, self._clock),
+            clock=self._clock,
+        )
+        limits = IngressLimits(
+            max_message_size=config.limits.max_message_size,
+            max_line_length=config.limits.max_line_length,
+            command_timeout=config.limits.command_timeout,
+            data_timeout=config.limits.data_timeout,
+        )
+        listener = sock or listening_socket(config.listen.smtp, reuse_port=config.workers != 1)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: RelaySMTP(
+                handler,
+                hostname=config.hostname,
+                limits=limits,
+                limiter=self._limiter,
+                users=users,
+                tls_context=tls_context,
+            ),
+            sock=listener,
+        )
+        bound = listener.getsockname()
+        log.info(
+            "event=listening smtp=%s:%d tls=%s auth=%s",
+            bound[0],
+            bound[1],
+            tls_context is not None,
+            users is not None,
+        )
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            deadline = self._clock.monotonic() + SESSION_DRAIN_SECONDS
+            while self._limiter.open_connections and self._clock.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+        if self._scheduler is not None:
+            await self._scheduler.stop()
+        if self._committer is not None:
+            self._committer.stop()
+        if self._spool is not None:
+            self._spool.close()
+        log.info("event=stopped")
+
+
+async def serve(config: Config) -> None:
+    """Run one node until SIGTERM or SIGINT."""
+    node = RelayNode(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await node.start()
+    try:
+        await stop.wait()
+        log.info("event=stopping reason=signal")
+    finally:
+        await node.stop()

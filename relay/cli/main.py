@@ -1,0 +1,173 @@
+"""``relay``: the command line. Every verb takes ``-c/--config`` (default ./relay.yaml).
+
+Bad input ends with one readable line on stderr and a non-zero exit (2 for configuration and
+usage errors, 1 for anything else the relay refuses), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from relay import __version__
+from relay.config import Config, load_config
+from relay.errors import ConfigError, RelayError, UsageError
+from relay.model import QueueState
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"relay: error: {message} (see relay --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="relay", description="Outbound SMTP compliance relay.")
+    parser.add_argument("--version", action="version", version=f"relay {__version__}")
+    config_help = "configuration file (default ./relay.yaml)"
+    parser.add_argument("-c", "--config", type=Path, default=Path("relay.yaml"), help=config_help)
+    # Accepted after the verb too (`relay queue list -c x.yaml`); given there, it wins.
+    common = _Parser(add_help=False)
+    common.add_argument("-c", "--config", type=Path, default=argparse.SUPPRESS, help=config_help)
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=_Parser)
+
+    verbs.add_parser("serve", parents=[common], help="run the relay")
+    verbs.add_parser("check-config", parents=[common], help="validate the configuration and exit")
+
+    queue = verbs.add_parser("queue", parents=[common], help="inspect and manage the spool")
+    queue_verbs = queue.add_subparsers(
+        dest="queue_verb", required=True, metavar="ACTION", parser_class=_Parser
+    )
+    listing = queue_verbs.add_parser("list", help="list queued messages")
+    listing.add_argument("--state", choices=[s.value for s in QueueState])
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    show = queue_verbs.add_parser("show", help="show one message's envelope and status")
+    show.add_argument("queue_id")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    queue_verbs.add_parser("flush", help="retry every deferred message now")
+    for action, text in (
+        ("hold", "stop delivering a message until released"),
+        ("release", "release a held or quarantined message"),
+        ("delete", "delete a message without notice to anyone"),
+        ("bounce", "return a message to its sender (DSN, headers only)"),
+    ):
+        queue_verbs.add_parser(action, help=text).add_argument("queue_id")
+
+    user = verbs.add_parser("user", parents=[common], help="manage SMTP AUTH users")
+    user_verbs = user.add_subparsers(dest="user_verb", required=True, metavar="ACTION", parser_class=_Parser)
+    add = user_verbs.add_parser("add", help="add a user or change a password")
+    add.add_argument("name")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+
+    tls = verbs.add_parser("tls", parents=[common], help="TLS tools")
+    tls_verbs = tls.add_subparsers(dest="tls_verb", required=True, metavar="ACTION", parser_class=_Parser)
+    selfsigned = tls_verbs.add_parser("selfsigned", help="write a self-signed certificate for development")
+    selfsigned.add_argument("--cert", type=Path, help="certificate path (default: tls.cert)")
+    selfsigned.add_argument("--key", type=Path, help="key path (default: tls.key)")
+    selfsigned.add_argument("--hostname", help="name in the certificate (default: hostname)")
+    selfsigned.add_argument("--days", type=int, default=365)
+    selfsigned.add_argument("--force", action="store_true", help="overwrite existing files")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ConfigError as exc:
+        print(f"relay: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"relay: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RelayError as exc:
+        print(f"relay: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.verb == "tls" and args.cert and args.key:
+        return _selfsigned(None, args)  # a dev pair needs no configuration (it may not exist yet)
+    config = load_config(args.config)
+    if args.verb == "check-config":
+        print(f"{config.source}: OK")
+        return 0
+    if args.verb == "serve":
+        return _serve(config)
+    if args.verb == "queue":
+        return _queue(config, args)
+    if args.verb == "user":
+        return _user_add(config, args)
+    return _selfsigned(config, args)
+
+
+def _serve(config: Config) -> int:
+    from relay import logs
+    from relay.app import serve
+
+    logs.configure(config.log_level)
+    asyncio.run(serve(config))
+    return 0
+
+
+def _queue(config: Config, args: argparse.Namespace) -> int:
+    from relay.cli.queue import QueueAdmin
+
+    admin = QueueAdmin(config)
+    try:
+        verb = args.queue_verb
+        if verb == "list":
+            output = admin.list(state=args.state, as_json=args.json)
+        elif verb == "show":
+            output = admin.show(args.queue_id, as_json=args.json)
+        elif verb == "flush":
+            output = admin.flush()
+        else:
+            output = getattr(admin, verb)(args.queue_id)
+    finally:
+        admin.close()
+    print(output)
+    return 0
+
+
+def _user_add(config: Config, args: argparse.Namespace) -> int:
+    from relay.ingress.users import UsersFile, check_name
+
+    if config.auth.users_file is None:
+        raise UsageError(f"auth.users_file is not set in {config.source}")
+    check_name(args.name)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise UsageError("the passwords do not match")
+    UsersFile.add_or_replace(config.auth.users_file, args.name, password)
+    print(f"{args.name}: saved in {config.auth.users_file}")
+    return 0
+
+
+def _selfsigned(config: Config | None, args: argparse.Namespace) -> int:
+    from relay.tls.selfsigned import write_selfsigned
+
+    cert = args.cert or (config.tls.cert if config else None)
+    key = args.key or (config.tls.key if config else None)
+    if cert is None or key is None:
+        raise UsageError("give --cert and --key, or set tls.cert and tls.key in the configuration")
+    hostname = args.hostname or (config.hostname if config else socket.getfqdn())
+    write_selfsigned(cert, key, hostname=hostname, days=args.days, overwrite=args.force)
+    print(f"wrote {cert} and {key}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

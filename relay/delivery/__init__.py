@@ -1,0 +1,1 @@
+"""Outbound delivery: next-hop resolution, SMTP sessions toward recipients, and scheduling."""

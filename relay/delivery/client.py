@@ -1,0 +1,215 @@
+"""One SMTP client connection to a next hop, and the transactions sent over it.
+
+aiosmtplib speaks the protocol; this module turns its exceptions into values at the boundary
+(a connection is either open or a ``Reply`` saying why not; a transaction yields one
+``RecipientResult`` per recipient) so the scheduler decides with plain data. TLS here is
+opportunistic (RFC 3207 STARTTLS when offered, certificate not verified, as Postfix's
+``smtp_tls_security_level = may``); the TLS issue adds the verified levels.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+
+import aiosmtplib
+
+from relay.model import Envelope, Outcome, RecipientResult, Reply
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timeouts:
+    connect: float
+    command: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TlsDetails:
+    version: str
+    cipher: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transaction:
+    """What one MAIL..DATA exchange produced."""
+
+    results: tuple[RecipientResult, ...]
+    try_next_hop: bool
+    """The failure was the hop's, not the recipients' (4xx to MAIL/DATA, dropped connection)."""
+    reusable: bool
+    """The connection is in a clean state and may carry another message."""
+
+
+def _opportunistic_context() -> ssl.SSLContext:
+    """Encrypt if offered, verify nothing: an unverified peer is still better than cleartext."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+OPPORTUNISTIC_TLS = _opportunistic_context()
+
+
+class SmtpConnection:
+    def __init__(self, smtp: aiosmtplib.SMTP, *, host: str, address: str) -> None:
+        self._smtp = smtp
+        self.host = host
+        self.address = address
+        self.messages_sent = 0
+        self.tls: TlsDetails | None = None
+
+    @classmethod
+    async def open(
+        cls,
+        *,
+        host: str,
+        address: str,
+        port: int,
+        helo_name: str,
+        timeouts: Timeouts,
+        tls_context: ssl.SSLContext | None = OPPORTUNISTIC_TLS,
+    ) -> SmtpConnection | Reply:
+        """Connect, greet, EHLO and upgrade with STARTTLS when offered; a Reply on failure."""
+        smtp = aiosmtplib.SMTP(
+            hostname=address,
+            port=port,
+            local_hostname=helo_name,
+            timeout=timeouts.command,
+            start_tls=False,
+            use_tls=False,
+        )
+        try:
+            await smtp.connect(timeout=timeouts.connect)
+            await smtp.ehlo()
+            connection = cls(smtp, host=host, address=address)
+            if tls_context is not None and smtp.supports_extension("starttls"):
+                await smtp.starttls(tls_context=tls_context, server_hostname=host)
+                connection.tls = _tls_details(smtp)
+        except aiosmtplib.SMTPResponseException as exc:
+            smtp.close()
+            return Reply(code=exc.code, text=_one_line(exc.message))
+        except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            smtp.close()
+            return Reply(
+                code=451, enhanced="4.4.1", text=f"connect to {host}[{address}]:{port}: {_describe(exc)}"
+            )
+        return connection
+
+    @property
+    def is_connected(self) -> bool:
+        return self._smtp.is_connected
+
+    async def send(self, envelope: Envelope, recipients: tuple[str, ...], data: bytes) -> Transaction:
+        """One transaction for ``recipients``; per-recipient replies (RFC 5321 3.3)."""
+        smtp = self._smtp
+        utf8 = envelope.smtputf8 and smtp.supports_extension("smtputf8")
+        options = []
+        if envelope.body_8bit and smtp.supports_extension("8bitmime"):
+            options.append("BODY=8BITMIME")
+        if utf8:
+            options.append("SMTPUTF8")
+        encoding = "utf-8" if utf8 else "ascii"
+        try:
+            await smtp.mail(envelope.sender, options=options, encoding=encoding)
+        except aiosmtplib.SMTPResponseException as exc:
+            return await self._whole_transaction_failed(recipients, exc.code, exc.message)
+        except (aiosmtplib.SMTPException, OSError, UnicodeEncodeError) as exc:
+            return self._dropped(recipients, exc)
+
+        accepted: list[str] = []
+        results: dict[str, RecipientResult] = {}
+        for recipient in recipients:
+            try:
+                await smtp.rcpt(recipient, encoding=encoding)
+                accepted.append(recipient)
+            except aiosmtplib.SMTPResponseException as exc:
+                results[recipient] = self._result(recipient, exc.code, exc.message)
+            except (aiosmtplib.SMTPException, OSError, UnicodeEncodeError) as exc:
+                return self._dropped(recipients, exc)
+        if not accepted:
+            await self._reset()
+            return Transaction(
+                results=tuple(results[r] for r in recipients),
+                try_next_hop=False,
+                reusable=self.is_connected,
+            )
+        try:
+            response = await smtp.data(data)
+        except aiosmtplib.SMTPResponseException as exc:
+            failed = self._result("", exc.code, exc.message)
+            for recipient in accepted:
+                results[recipient] = RecipientResult(
+                    recipient=recipient,
+                    outcome=failed.outcome,
+                    reply=failed.reply,
+                    remote_host=self.host,
+                )
+            await self._reset()
+            return Transaction(
+                results=tuple(results[r] for r in recipients),
+                try_next_hop=failed.outcome is Outcome.TEMPFAIL,
+                reusable=self.is_connected,
+            )
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            # Connection lost after DATA began: the message may or may not have been taken.
+            # Retrying later risks a duplicate; dropping it risks a loss. We never lose mail.
+            return self._dropped(recipients, exc)
+        self.messages_sent += 1
+        delivered = Reply(code=response.code, text=_one_line(response.message))
+        for recipient in accepted:
+            results[recipient] = RecipientResult(
+                recipient=recipient, outcome=Outcome.DELIVERED, reply=delivered, remote_host=self.host
+            )
+        return Transaction(results=tuple(results[r] for r in recipients), try_next_hop=False, reusable=True)
+
+    async def close(self) -> None:
+        if self._smtp.is_connected:
+            try:
+                await self._smtp.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                self._smtp.close()
+
+    def _result(self, recipient: str, code: int, message: str) -> RecipientResult:
+        outcome = Outcome.PERMFAIL if 500 <= code < 600 else Outcome.TEMPFAIL
+        reply = Reply(code=code, text=_one_line(message))
+        return RecipientResult(recipient=recipient, outcome=outcome, reply=reply, remote_host=self.host)
+
+    async def _whole_transaction_failed(
+        self, recipients: tuple[str, ...], code: int, message: str
+    ) -> Transaction:
+        results = tuple(self._result(r, code, message) for r in recipients)
+        await self._reset()
+        return Transaction(results=results, try_next_hop=not 500 <= code < 600, reusable=self.is_connected)
+
+    def _dropped(self, recipients: tuple[str, ...], exc: BaseException) -> Transaction:
+        self._smtp.close()
+        reply = Reply(code=451, enhanced="4.4.2", text=f"lost connection with {self.host}: {_describe(exc)}")
+        results = tuple(
+            RecipientResult(recipient=r, outcome=Outcome.TEMPFAIL, reply=reply, remote_host=self.host)
+            for r in recipients
+        )
+        return Transaction(results=results, try_next_hop=True, reusable=False)
+
+    async def _reset(self) -> None:
+        try:
+            await self._smtp.rset()
+        except (aiosmtplib.SMTPException, OSError):
+            self._smtp.close()
+
+
+def _tls_details(smtp: aiosmtplib.SMTP) -> TlsDetails | None:
+    ssl_object = smtp.get_transport_info("ssl_object")
+    if not isinstance(ssl_object, ssl.SSLObject):
+        return None
+    cipher = ssl_object.cipher()
+    return TlsDetails(version=ssl_object.version() or "", cipher=cipher[0] if cipher else "")
+
+
+def _describe(exc: BaseException) -> str:
+    text = _one_line(str(exc)) or type(exc).__name__
+    return text[:200]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:500]

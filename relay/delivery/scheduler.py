@@ -1,0 +1,315 @@
+"""The delivery scheduler: takes due messages from the spool and sends them on.
+
+Messages come two ways: handed over by ingress right after they were made durable (already
+leased to this process, no database read), or claimed from the spool when due (retries,
+recovery after a restart, ``relay queue flush``). Each message is split by recipient domain;
+each domain goes to its static route or its MX hosts in preference order, under a global and a
+per-destination concurrency limit. The results are turned into the message's next state by the
+pure ``outcome.after_attempt`` and written in one transaction with any DSN it requires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections import deque
+from collections.abc import Mapping
+
+from relay.clock import Clock
+from relay.config.schema import DeliveryConfig, HostPort
+from relay.delivery.bounce import dsn_message
+from relay.delivery.client import SmtpConnection, Timeouts, Transaction
+from relay.delivery.connections import ConnectionCache
+from relay.delivery.mx import MxResolver, NextHop, ResolutionStatus, reply_for
+from relay.delivery.outcome import AttemptOutcome, after_attempt
+from relay.model import (
+    Outcome,
+    RecipientResult,
+    Reply,
+    SpooledMessage,
+    domain_of,
+)
+from relay.spool import GroupCommitter, Spool
+
+log = logging.getLogger("relay.delivery")
+
+LEASE_SECONDS = 3600.0
+"""How long a claimed message belongs to one process. Longer than any attempt can take (all
+MX hosts times the command timeouts); a crashed worker's messages return after it, and a restart
+of the node releases every lease at once."""
+
+MAX_HANDOFF = 1000
+"""Accepted messages waiting in memory for a delivery slot; beyond it they wait in the spool."""
+
+_PERMANENT_RESOLUTION = (ResolutionStatus.NULL_MX, ResolutionStatus.NO_SUCH_DOMAIN)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        *,
+        committer: GroupCommitter,
+        owner: str,
+        settings: DeliveryConfig,
+        routes: Mapping[str, HostPort],
+        resolver: MxResolver,
+        hostname: str,
+        clock: Clock,
+    ) -> None:
+        self._committer = committer
+        self._owner = owner
+        self._settings = settings
+        self._routes = routes
+        self._resolver = resolver
+        self._hostname = hostname
+        self._clock = clock
+        self._timeouts = Timeouts(connect=settings.connect_timeout, command=settings.command_timeout)
+        self._connections = ConnectionCache(
+            idle_timeout=settings.connection_idle_timeout,
+            max_messages=settings.max_messages_per_connection,
+            clock=clock,
+        )
+        self._destination_slots: dict[str, asyncio.Semaphore] = {}
+        self._handoff: deque[tuple[SpooledMessage, bytes]] = deque()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def lease_until(self) -> float:
+        return self._clock.now() + LEASE_SECONDS
+
+    @property
+    def owner(self) -> str:
+        return self._owner
+
+    def offer(self, message: SpooledMessage, data: bytes) -> bool:
+        """Take a message just spooled and leased to us; False means leave it to the spool."""
+        if self._stopping or len(self._handoff) >= MAX_HANDOFF:
+            return False
+        self._handoff.append((message, data))
+        self._wake.set()
+        return True
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="delivery-scheduler")
+
+    async def stop(self) -> None:
+        """Stop taking work, let in-flight deliveries finish (bounded), leave the rest spooled."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        if self._inflight:
+            _, late = await asyncio.wait(self._inflight, timeout=self._settings.shutdown_timeout)
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning("event=shutdown_cancelled_deliveries count=%d", len(late))
+                await asyncio.wait(late)
+        self._handoff.clear()  # still leased to us; the next start releases and retries them
+        await self._connections.close_all()
+
+    async def _run(self) -> None:
+        next_poll = 0.0
+        while not self._stopping:
+            self._wake.clear()
+            while self._handoff and len(self._inflight) < self._settings.max_concurrency:
+                self._spawn(*self._handoff.popleft())
+            free = self._settings.max_concurrency - len(self._inflight)
+            if free > 0 and self._clock.monotonic() >= next_poll:
+                claimed = await self._claim(free)
+                for message, data in claimed:
+                    self._spawn(message, data)
+                # A full batch means more is due: look again as soon as a slot frees up.
+                if len(claimed) < free:
+                    next_poll = self._clock.monotonic() + self._settings.poll_interval
+            self._connections.expire()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._settings.poll_interval):
+                    await self._wake.wait()
+
+    async def _claim(self, limit: int) -> list[tuple[SpooledMessage, bytes]]:
+        now = self._clock.now()
+        try:
+            messages = await self._committer.run(
+                lambda db: Spool.claim_due(
+                    db, owner=self._owner, now=now, lease_until=now + LEASE_SECONDS, limit=limit
+                )
+            )
+        except Exception as exc:
+            log.error("event=claim_failed reason=%r", str(exc))
+            return []
+        return messages
+
+    def _spawn(self, message: SpooledMessage, data: bytes) -> None:
+        task = asyncio.create_task(self._attempt(message, data), name=f"deliver-{message.queue_id}")
+        self._inflight.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self._wake.set()
+
+    async def _attempt(self, message: SpooledMessage, data: bytes) -> None:
+        try:
+            by_domain: dict[str, list[str]] = {}
+            for address in message.pending:
+                by_domain.setdefault(domain_of(address), []).append(address)
+            groups = await asyncio.gather(
+                *(
+                    self._deliver_domain(message, data, domain, tuple(rcpts))
+                    for domain, rcpts in by_domain.items()
+                )
+            )
+            results = [result for group in groups for result in group]
+            outcome = after_attempt(
+                message,
+                results,
+                now=self._clock.now(),
+                schedule=self._settings.retry_schedule,
+                max_lifetime=self._settings.max_queue_lifetime,
+            )
+            await self._record(message, data, outcome)
+        except Exception:  # the root of a background task: log with context, keep serving
+            log.exception("event=delivery_crashed qid=%s", message.queue_id)
+
+    async def _deliver_domain(
+        self, message: SpooledMessage, data: bytes, domain: str, recipients: tuple[str, ...]
+    ) -> list[RecipientResult]:
+        route = self._routes.get(domain)
+        if route is not None:
+            hops: tuple[NextHop, ...] = (NextHop(host=route.host, preference=0, addresses=(route.host,)),)
+            port, destination = route.port, f"route:{route}"
+        else:
+            resolution = await self._resolver.resolve(domain)
+            if resolution.status is not ResolutionStatus.OK:
+                reply = reply_for(resolution)
+                outcome = Outcome.PERMFAIL if resolution.status in _PERMANENT_RESOLUTION else Outcome.TEMPFAIL
+                return [RecipientResult(recipient=r, outcome=outcome, reply=reply) for r in recipients]
+            hops, port, destination = resolution.hops, self._settings.port, domain
+        slots = self._destination_slots.setdefault(
+            destination, asyncio.Semaphore(self._settings.max_per_destination)
+        )
+        async with slots:
+            return await self._try_hops(message, data, recipients, hops, port, destination)
+
+    async def _try_hops(
+        self,
+        message: SpooledMessage,
+        data: bytes,
+        recipients: tuple[str, ...],
+        hops: tuple[NextHop, ...],
+        port: int,
+        destination: str,
+    ) -> list[RecipientResult]:
+        """RFC 5321 5.1: try each MX (and each of its addresses) in order until one answers."""
+        last = Reply(code=451, enhanced="4.4.0", text="no next hop could be reached")
+        cached = self._connections.take(destination)
+        for hop in hops:
+            for address in hop.addresses:
+                transaction: Transaction | None = None
+                if cached is not None:
+                    transaction = await self._send(cached, destination, message, recipients, data)
+                    cached = None
+                    if transaction.try_next_hop:
+                        transaction = None  # the server dropped the idle connection: go fresh
+                if transaction is None:
+                    connection = await SmtpConnection.open(
+                        host=hop.host,
+                        address=address,
+                        port=port,
+                        helo_name=self._hostname,
+                        timeouts=self._timeouts,
+                    )
+                    if isinstance(connection, Reply):
+                        log.info(
+                            "event=connect_failed qid=%s relay=%s[%s] reply=%r",
+                            message.queue_id,
+                            hop.host,
+                            address,
+                            str(connection),
+                        )
+                        last = connection
+                        continue
+                    transaction = await self._send(connection, destination, message, recipients, data)
+                if not transaction.try_next_hop:
+                    return list(transaction.results)
+                last = transaction.results[0].reply
+        outcome = Outcome.PERMFAIL if last.is_permanent else Outcome.TEMPFAIL
+        return [RecipientResult(recipient=r, outcome=outcome, reply=last) for r in recipients]
+
+    async def _send(
+        self,
+        connection: SmtpConnection,
+        destination: str,
+        message: SpooledMessage,
+        recipients: tuple[str, ...],
+        data: bytes,
+    ) -> Transaction:
+        transaction = await connection.send(message.envelope, recipients, data)
+        if transaction.reusable:
+            self._connections.give_back(destination, connection)
+        else:
+            await connection.close()
+        return transaction
+
+    async def _record(self, message: SpooledMessage, data: bytes, outcome: AttemptOutcome) -> None:
+        now = self._clock.now()
+        dsn = dsn_message(
+            message,
+            data,
+            outcome.bounced,
+            hostname=self._hostname,
+            now=now,
+            lease_owner=self._owner,
+            lease_until=now + LEASE_SECONDS,
+        )
+        update = outcome.update
+
+        def write(db: sqlite3.Connection) -> None:
+            if update is None:
+                Spool.remove(db, message.queue_id)
+            else:
+                Spool.record_attempt(db, update)
+            if dsn is not None:
+                Spool.insert(db, dsn, now)
+
+        await self._committer.run(write)
+        for result in outcome.delivered:
+            log.info(
+                "event=delivered qid=%s to=<%s> relay=%s reply=%r",
+                message.queue_id,
+                result.recipient,
+                result.remote_host,
+                str(result.reply),
+            )
+        for result in outcome.deferred:
+            log.info(
+                "event=deferred qid=%s to=<%s> relay=%s reply=%r",
+                message.queue_id,
+                result.recipient,
+                result.remote_host or "-",
+                str(result.reply),
+            )
+        for result in outcome.bounced:
+            log.info(
+                "event=bounced qid=%s to=<%s> relay=%s reply=%r",
+                message.queue_id,
+                result.recipient,
+                result.remote_host or "-",
+                str(result.reply),
+            )
+        if dsn is not None:
+            log.info(
+                "event=dsn_queued qid=%s dsn_qid=%s to=<%s>",
+                message.queue_id,
+                dsn.queue_id,
+                message.envelope.sender,
+            )
+            self.offer(dsn.as_spooled(now), dsn.data)
+        if update is None:
+            log.info("event=removed qid=%s", message.queue_id)

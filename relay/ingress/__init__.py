@@ -1,0 +1,1 @@
+"""SMTP ingress: the aiosmtpd server, its handler, AUTH and limits."""

@@ -1,0 +1,1 @@
+"""Outbound TLS security: levels, MTA-STS, DANE, reporting; plus dev certificates."""
