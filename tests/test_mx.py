@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import time
 
-import dnsserver
 import pytest
 from dnsserver import DnsServer
 
@@ -21,8 +20,6 @@ from relay.delivery.mx import (
 from relay.errors import ConfigError
 from relay.model import Reply
 
-# Until tests/conftest.py registers tests/dnsserver.py as a plugin.
-dns_server = dnsserver.dns_server
 
 
 def resolver(server: DnsServer, *, seed: int = 0, timeout: float = 2.0) -> MxResolver:

@@ -1,0 +1,140 @@
+"""Running the real relay as a separate process, as an admin would (``relay serve``).
+
+``RelaySetup(tmp_path)`` writes a relay.yaml (overrides as nested dicts) and can start the
+server with ``start()``, stop it with SIGTERM (``stop()``) or SIGKILL (``kill()``), run CLI verbs
+against the same config (``cli("queue", "list")``) and read its log. Tests never mock the relay.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class RelaySetup:
+    def __init__(self, directory: Path, **overrides: Any) -> None:
+        self.directory = directory
+        self.smtp_port = free_port()
+        self.config_path = directory / "relay.yaml"
+        self.log_path = directory / "relay.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.settings: dict[str, Any] = {
+            "hostname": "relay.test",
+            "listen": {
+                "smtp": f"127.0.0.1:{self.smtp_port}",
+                "metrics": f"127.0.0.1:{free_port()}",
+                "portal": f"127.0.0.1:{free_port()}",
+            },
+            "spool": "spool",
+            "policies": "policies",
+            "relay_from": ["127.0.0.0/8"],
+            "dns": {"nameservers": ["127.0.0.1:9"], "timeout": "2s"},
+            "delivery": {"retry_schedule": ["1s"], "poll_interval": "200ms", "connect_timeout": "5s",
+                         "command_timeout": "10s"},
+            "log_level": "info",
+        }
+        self.configure(**overrides)
+
+    def configure(self, **overrides: Any) -> None:
+        self.settings = _merge(self.settings, overrides)
+        (self.directory / "policies").mkdir(exist_ok=True)
+        self.config_path.write_text(yaml.safe_dump(self.settings, sort_keys=False))
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+    def start(self, timeout: float = 20.0) -> RelaySetup:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "relay.cli.main", "-c", str(self.config_path), "serve"],
+            stdout=log, stderr=log, env=self.env, cwd=self.directory,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"relay exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.smtp_port), timeout=0.5) as conn:
+                    conn.recv(100)
+                    conn.sendall(b"QUIT\r\n")
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"relay did not listen within {timeout}s:\n{self.log()}")
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """SIGTERM, as systemd does; returns the exit code."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout)
+        self.process = None
+        return code
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup of any kind runs."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(10)
+        self.process = None
+
+    def cli(self, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "relay.cli.main", "-c", str(self.config_path), *args],
+            capture_output=True, text=True, env=self.env, input=input, timeout=60,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"relay {' '.join(args)} exited {result.returncode}: {result.stderr}")
+        return result
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def wait_for_log(self, text: str, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} not logged within {timeout}s:\n{self.log()[-4000:]}")
+
+    def close(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self.process = None
+
+
+@pytest.fixture
+def relay(tmp_path: Path) -> Iterator[RelaySetup]:
+    """A configured, not yet started relay in ``tmp_path``; killed at the end if still running."""
+    setup = RelaySetup(tmp_path)
+    yield setup
+    setup.close()
