@@ -170,9 +170,9 @@ class RelayNode:
         log.info("event=stopped")
 
 
-async def serve(config: Config) -> None:
-    """Run one node until SIGTERM or SIGINT."""
-    node = RelayNode(config)
+async def serve(config: Config, *, recover: bool = True) -> None:
+    """Run one node until SIGTERM or SIGINT (``recover``: release stale leases first)."""
+    node = RelayNode(config, recover=recover)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

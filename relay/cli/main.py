@@ -7,7 +7,6 @@ usage errors, 1 for anything else the relay refuses), never a traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import socket
 import sys
@@ -111,12 +110,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _serve(config: Config) -> int:
-    from relay import logs
-    from relay.app import serve
+    from relay import logs, supervisor
 
     logs.configure(config.log_level)
-    asyncio.run(serve(config))
-    return 0
+    return supervisor.run(config)
 
 
 def _queue(config: Config, args: argparse.Namespace) -> int:

@@ -1,0 +1,101 @@
+"""Several relay processes on one node: one per core, sharing the listener and the spool.
+
+A Python process runs on one core. To use them all, ``workers: N`` forks N worker processes;
+each opens its own listening socket with SO_REUSEPORT (the kernel spreads connections among
+them) and its own delivery scheduler; they share the spool, where leases keep two workers from
+delivering the same message. The supervisor itself only recovers the spool at start (so no
+worker releases another's live leases), forwards SIGTERM/SIGINT, and restarts a worker that dies
+unexpectedly (its leased messages return after the lease expires or at the next start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import time
+
+from relay.app import serve
+from relay.config.schema import Config
+from relay.spool import Spool
+
+log = logging.getLogger("relay.supervisor")
+
+RESTART_DELAY = 1.0
+"""Pause before restarting a crashed worker, so a worker that dies at start cannot spin."""
+
+
+def worker_count(config: Config) -> int:
+    return config.workers or os.cpu_count() or 1
+
+
+def run(config: Config) -> int:
+    """Serve until SIGTERM/SIGINT; returns the exit code."""
+    count = worker_count(config)
+    if count == 1:
+        asyncio.run(serve(config))
+        return 0
+    spool = Spool(config.spool)
+    with spool.transaction() as db:
+        released = Spool.release_all_leases(db)
+    spool.close()  # nothing inherited across fork: each worker opens its own connection
+    log.info("event=supervisor_start workers=%d leases_released=%d", count, released)
+
+    stopping = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            _signal(pid, signal.SIGTERM)
+
+    children: dict[int, int] = {}
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    for index in range(count):
+        children[_spawn(config)] = index
+    failed = False
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        if pid not in children:
+            continue
+        index = children.pop(pid)
+        code = os.waitstatus_to_exitcode(status)
+        if stopping:
+            log.info("event=worker_stopped worker=%d pid=%d code=%d", index, pid, code)
+            failed = failed or code != 0
+            continue
+        log.error("event=worker_died worker=%d pid=%d code=%d action=restart", index, pid, code)
+        time.sleep(RESTART_DELAY)
+        if not stopping:
+            children[_spawn(config)] = index
+    log.info("event=stopped")
+    return 1 if failed else 0
+
+
+def _spawn(config: Config) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    # In the worker: default signal dispositions, then the normal single-process server.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    code = 0
+    try:
+        asyncio.run(serve(config, recover=False))
+    except BaseException:
+        log.exception("event=worker_crashed")
+        code = 1
+    finally:
+        logging.shutdown()
+        os._exit(code)
+
+
+def _signal(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it has just exited on its own
+        os.kill(pid, signum)
