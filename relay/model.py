@@ -169,3 +169,88 @@ class RecipientResult:
 def domain_of(address: str) -> str:
     """The domain part of an address, lower-cased (RFC 5321 section 2.4: domains are case-blind)."""
     return address.rpartition("@")[2].lower()
+
+
+# -- what the before-queue pipeline learns about a message (issues 3 and 4) -------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attachment:
+    """A MIME part that is a file (or carries a file name)."""
+
+    part: str
+    """Position in the MIME tree, e.g. ``"2"`` or ``"2.1"`` (``"1"`` is the first part)."""
+    filename: str
+    extension: str
+    """Lower-case, without the dot; ``""`` when there is none."""
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextSegment:
+    """Text extracted from one place in a message, for PHI scanning (never logged)."""
+
+    part: str
+    """Where it came from: ``"header:subject"``, ``"1"``, ``"2.1"``, ``"3/report.csv"`` ..."""
+    kind: str
+    """``header``, ``body`` or ``attachment``."""
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unscannable:
+    """A part whose content could not be read, with why (encrypted, limit hit, corrupt)."""
+
+    part: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageFacts:
+    """What the MIME walk found: structure and headers, no body text."""
+
+    subject: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
+    """(lower-case name, decoded value) in message order."""
+    size: int = 0
+    attachments: tuple[Attachment, ...] = ()
+    unscannable: tuple[Unscannable, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """One PHI identifier found: where and how sure, never the value."""
+
+    entity_type: str
+    score: float
+    part: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FindingSummary:
+    entity_type: str
+    count: int
+    max_score: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhiResult:
+    contains_phi: bool = False
+    phi_score: float = 0.0
+    findings: tuple[Finding, ...] = ()
+    summary: tuple[FindingSummary, ...] = ()
+    health_context: bool = False
+    unscannable: bool = False
+    """Some content could not be scanned (see MessageFacts.unscannable); policies fail closed."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Facts:
+    """Everything the policy engine may look at for one message."""
+
+    envelope: Envelope
+    message: MessageFacts
+    phi: PhiResult = PhiResult()
