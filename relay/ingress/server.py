@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from aiosmtpd.smtp import MISSING, SMTP, AuthResult
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Session, TLSSetupException
 
 from relay.ingress.data import DataProblem, read_data
 from relay.ingress.replies import with_enhanced_code
@@ -74,6 +74,19 @@ class ConnectionLimiter:
         return self._total
 
 
+class _Session(Session):
+    """aiosmtpd's session, minus the deprecation warning that aiosmtpd's own AUTH code logs on
+    every successful login by setting the legacy ``login_data``."""
+
+    @property
+    def login_data(self) -> Any:
+        return self._login_data
+
+    @login_data.setter
+    def login_data(self, value: Any) -> None:
+        self._login_data = value
+
+
 class RelaySMTP(SMTP):
     """One SMTP connection from a client MTA."""
 
@@ -94,6 +107,7 @@ class RelaySMTP(SMTP):
         self._users = users
         self._client_ip = ""
         self._refused = False
+        self._counted = False  # this connection holds a slot in the limiter
         self._raw_replies = False
         super().__init__(
             handler,
@@ -111,6 +125,11 @@ class RelaySMTP(SMTP):
     # -- connection accounting ------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._counted:
+            # STARTTLS: aiosmtpd calls this again with the TLS transport (RFC 3207 4.2). It is
+            # the same connection, already counted; counting it twice would leak a slot.
+            super().connection_made(transport)
+            return
         peer = transport.get_extra_info("peername")
         self._client_ip = str(peer[0]) if peer else ""
         refusal = self._limiter.acquire(self._client_ip)
@@ -121,13 +140,40 @@ class RelaySMTP(SMTP):
             transport.write(f"421 4.7.0 {self.hostname} Error: {refusal}\r\n".encode())
             transport.close()
             return
+        self._counted = True
         super().connection_made(transport)
 
     def connection_lost(self, error: Exception | None) -> None:
+        if self._counted:
+            self._counted = False
+            self._limiter.release(self._client_ip)
         if self._refused:
             return
-        self._limiter.release(self._client_ip)
         super().connection_lost(error)
+
+    def _create_session(self) -> Session:
+        return _Session(self.loop)
+
+    def _timeout_cb(self) -> None:
+        """The idle timer ran out: say so with 421 before closing (RFC 5321 4.5.3.2 and 3.8),
+        where aiosmtpd would close without a word."""
+        if self.transport is None:
+            return
+        if isinstance(self.transport, asyncio.WriteTransport) and not self.transport.is_closing():
+            self.transport.write(f"421 4.4.2 {self.hostname} Error: timeout exceeded\r\n".encode())
+        super()._timeout_cb()  # type: ignore[no-untyped-call]
+
+    async def handle_exception(self, error: Exception) -> str:
+        if isinstance(error, TLSSetupException):
+            # A client that cannot finish the handshake (it distrusts our certificate, no common
+            # cipher) is routine: one line, no traceback. aiosmtpd then drops the connection.
+            reason = str(error.__cause__ or error)[:200]
+            log.warning("event=tls_handshake_failed client=%s reason=%r", self._client_ip, reason)
+            return "454 4.7.0 TLS not available due to temporary reason"
+        log.exception("event=session_error client=%s", self._client_ip)
+        # Our fault, not the client's: a temporary reply (the message is retried, never
+        # bounced), and no internals in it; aiosmtpd's default is a 500 naming the exception.
+        return "451 4.3.0 Error: local error in processing"
 
     @property
     def client_ip(self) -> str:
@@ -167,6 +213,18 @@ class RelaySMTP(SMTP):
             await self.push("501 5.5.4 Syntax: DATA")
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
+        # The idle timer is for the time between commands. DATA has its own total deadline
+        # (RFC 5321 4.5.3.2.5-6), and the checks after it are the server's time; the idle timer
+        # starts again once the reply is sent.
+        if self._timeout_handle is not None:
+            self._timeout_handle.cancel()
+        try:
+            await self._receive_message()
+        finally:
+            if self.transport is not None:
+                self._reset_timeout()
+
+    async def _receive_message(self) -> None:
         try:
             async with asyncio.timeout(self._limits.data_timeout):
                 result = await read_data(
@@ -202,10 +260,13 @@ class RelaySMTP(SMTP):
         self._set_post_data_state()  # type: ignore[no-untyped-call]
 
     async def _hang_up(self, reply: str) -> None:
+        """Answer, close, and end aiosmtpd's command loop (it runs while ``transport`` is set):
+        what the client sent after this point, already buffered or not, is never read."""
         await self.push(reply)
         self._reset_envelope()
         if self.transport is not None:
             self.transport.close()
+            self.transport = None
 
     # -- AUTH (RFC 4954; PLAIN per RFC 4616, LOGIN as deployed) ------------------------------
 
@@ -227,6 +288,43 @@ class RelaySMTP(SMTP):
         if not isinstance(password, bytes):  # "*": aiosmtpd has answered 501 already
             return AuthResult(success=False, handled=True)
         return await self._check_password(login, password)
+
+    async def challenge_auth(
+        self, challenge: str | bytes, encode_to_b64: bool = True, log_client_response: bool = False
+    ) -> Any:
+        """Send a 334 challenge and return the client's decoded answer, or MISSING after
+        answering a refusal. aiosmtpd's own lets an answer longer than the reader's buffer
+        escape as an exception, and the rest of that line be read as commands."""
+        data = challenge.encode() if isinstance(challenge, str) else challenge
+        await self.push(b"334 " + (base64.b64encode(data) if encode_to_b64 else data))
+        line = await self._read_line()
+        if line is None:
+            await self.push("500 5.5.6 Authentication Exchange line is too long")  # RFC 4954 6
+            return MISSING
+        blob = line.strip()
+        if blob == b"*":  # RFC 4954 4: the client cancels
+            await self.push("501 5.7.0 Auth aborted")
+            return MISSING
+        decoded = _b64(blob)
+        if decoded is None:
+            await self.push("501 5.5.2 Cannot decode base64")
+            return MISSING
+        return decoded
+
+    async def _read_line(self) -> bytes | None:
+        """One line from the client, or None if it was longer than the reader's buffer (it is
+        then read to its end and dropped, as aiosmtpd does with over-long commands)."""
+        too_long = False
+        while True:
+            try:
+                line = await self._reader.readuntil(b"\n")
+            except asyncio.LimitOverrunError as exc:
+                await self._reader.read(exc.consumed)
+                too_long = True
+                continue
+            except asyncio.IncompleteReadError as exc:
+                raise ConnectionResetError("connection closed during AUTH") from exc
+            return None if too_long else line
 
     async def _initial_response(self, args: list[str], challenge: str) -> bytes | None:
         """The client's first AUTH response: inline (RFC 4954 initial response) or asked for."""
@@ -251,8 +349,8 @@ class RelaySMTP(SMTP):
         return AuthResult(success=True, auth_data=AuthenticatedUser(name=name))
 
 
-def _b64(text: str) -> bytes | None:
+def _b64(text: str | bytes) -> bytes | None:
     try:
-        return base64.b64decode(text.encode("ascii"), validate=True)
+        return base64.b64decode(text.encode("ascii") if isinstance(text, str) else text, validate=True)
     except (binascii.Error, UnicodeEncodeError):
         return None
