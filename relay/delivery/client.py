@@ -9,6 +9,7 @@ opportunistic (RFC 3207 STARTTLS when offered, certificate not verified, as Post
 
 from __future__ import annotations
 
+import re
 import ssl
 from dataclasses import dataclass
 
@@ -38,6 +39,9 @@ class Transaction:
     """The failure was the hop's, not the recipients' (4xx to MAIL/DATA, dropped connection)."""
     reusable: bool
     """The connection is in a clean state and may carry another message."""
+    failure: Reply | None = None
+    """The reply that failed the transaction as a whole (MAIL or DATA refused, connection lost);
+    None when every recipient got its own answer. A recipient refused at RCPT keeps its own."""
 
 
 def _opportunistic_context() -> ssl.SSLContext:
@@ -88,7 +92,7 @@ class SmtpConnection:
                 connection.tls = _tls_details(smtp)
         except aiosmtplib.SMTPResponseException as exc:
             smtp.close()
-            return Reply(code=exc.code, text=_one_line(exc.message))
+            return _reply(exc.code, exc.message)
         except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
             smtp.close()
             return Reply(
@@ -110,12 +114,18 @@ class SmtpConnection:
         if utf8:
             options.append("SMTPUTF8")
         encoding = "utf-8" if utf8 else "ascii"
+        # RFC 5321 4.5.5: the null reverse-path. aiosmtplib writes "" as MAIL FROM:<> and
+        # refuses a literal "<>" (which is how the ingress spools a client's null sender).
+        sender = "" if envelope.sender.strip() in ("", "<>") else envelope.sender
         try:
-            await smtp.mail(envelope.sender, options=options, encoding=encoding)
+            await smtp.mail(sender, options=options, encoding=encoding)
         except aiosmtplib.SMTPResponseException as exc:
             return await self._whole_transaction_failed(recipients, exc.code, exc.message)
         except (aiosmtplib.SMTPException, OSError, UnicodeEncodeError) as exc:
             return self._dropped(recipients, exc)
+        except ValueError as exc:  # aiosmtplib: not sendable on a command line; nothing was sent
+            reply = Reply(code=553, enhanced="5.1.7", text=f"bad sender address syntax: {_describe(exc)}")
+            return self._refused_locally(recipients, reply)
 
         accepted: list[str] = []
         results: dict[str, RecipientResult] = {}
@@ -127,6 +137,13 @@ class SmtpConnection:
                 results[recipient] = self._result(recipient, exc.code, exc.message)
             except (aiosmtplib.SMTPException, OSError, UnicodeEncodeError) as exc:
                 return self._dropped(recipients, exc)
+            except ValueError as exc:  # aiosmtplib refused to put it on a command line
+                reply = Reply(
+                    code=553, enhanced="5.1.3", text=f"bad recipient address syntax: {_describe(exc)}"
+                )
+                results[recipient] = RecipientResult(
+                    recipient=recipient, outcome=Outcome.PERMFAIL, reply=reply, remote_host=self.host
+                )
         if not accepted:
             await self._reset()
             return Transaction(
@@ -150,13 +167,14 @@ class SmtpConnection:
                 results=tuple(results[r] for r in recipients),
                 try_next_hop=failed.outcome is Outcome.TEMPFAIL,
                 reusable=self.is_connected,
+                failure=failed.reply,
             )
         except (aiosmtplib.SMTPException, OSError) as exc:
             # Connection lost after DATA began: the message may or may not have been taken.
             # Retrying later risks a duplicate; dropping it risks a loss. We never lose mail.
             return self._dropped(recipients, exc)
         self.messages_sent += 1
-        delivered = Reply(code=response.code, text=_one_line(response.message))
+        delivered = _reply(response.code, response.message)
         for recipient in accepted:
             results[recipient] = RecipientResult(
                 recipient=recipient, outcome=Outcome.DELIVERED, reply=delivered, remote_host=self.host
@@ -172,15 +190,29 @@ class SmtpConnection:
 
     def _result(self, recipient: str, code: int, message: str) -> RecipientResult:
         outcome = Outcome.PERMFAIL if 500 <= code < 600 else Outcome.TEMPFAIL
-        reply = Reply(code=code, text=_one_line(message))
-        return RecipientResult(recipient=recipient, outcome=outcome, reply=reply, remote_host=self.host)
+        return RecipientResult(
+            recipient=recipient, outcome=outcome, reply=_reply(code, message), remote_host=self.host
+        )
 
     async def _whole_transaction_failed(
         self, recipients: tuple[str, ...], code: int, message: str
     ) -> Transaction:
         results = tuple(self._result(r, code, message) for r in recipients)
         await self._reset()
-        return Transaction(results=results, try_next_hop=not 500 <= code < 600, reusable=self.is_connected)
+        return Transaction(
+            results=results,
+            try_next_hop=not 500 <= code < 600,
+            reusable=self.is_connected,
+            failure=_reply(code, message),
+        )
+
+    def _refused_locally(self, recipients: tuple[str, ...], reply: Reply) -> Transaction:
+        """A transaction we could not even start: the sender cannot be sent to any server."""
+        results = tuple(
+            RecipientResult(recipient=r, outcome=Outcome.PERMFAIL, reply=reply, remote_host=self.host)
+            for r in recipients
+        )
+        return Transaction(results=results, try_next_hop=False, reusable=self.is_connected, failure=reply)
 
     def _dropped(self, recipients: tuple[str, ...], exc: BaseException) -> Transaction:
         self._smtp.close()
@@ -189,7 +221,7 @@ class SmtpConnection:
             RecipientResult(recipient=r, outcome=Outcome.TEMPFAIL, reply=reply, remote_host=self.host)
             for r in recipients
         )
-        return Transaction(results=results, try_next_hop=True, reusable=False)
+        return Transaction(results=results, try_next_hop=True, reusable=False, failure=reply)
 
     async def _reset(self) -> None:
         try:
@@ -204,6 +236,21 @@ def _tls_details(smtp: aiosmtplib.SMTP) -> TlsDetails | None:
         return None
     cipher = ssl_object.cipher()
     return TlsDetails(version=ssl_object.version() or "", cipher=cipher[0] if cipher else "")
+
+
+_ENHANCED_CODE = re.compile(r"([245])\.(\d{1,3})\.(\d{1,3})(?:\s+|$)")
+"""RFC 2034 section 4 / RFC 3463: the reply text of a server offering ENHANCEDSTATUSCODES
+starts with class.subject.detail."""
+
+
+def _reply(code: int, message: str) -> Reply:
+    """A server's reply as a value, its enhanced status code split off when it agrees with the
+    reply code's class (RFC 3463 section 3: a 5.x.x code goes with a 5yz reply only)."""
+    text = _one_line(message)
+    found = _ENHANCED_CODE.match(text)
+    if found is None or found.group(1) != str(code)[:1]:
+        return Reply(code=code, text=text)
+    return Reply(code=code, enhanced=".".join(found.groups()), text=text[found.end() :])
 
 
 def _describe(exc: BaseException) -> str:

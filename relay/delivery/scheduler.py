@@ -206,17 +206,28 @@ class Scheduler:
         port: int,
         destination: str,
     ) -> list[RecipientResult]:
-        """RFC 5321 5.1: try each MX (and each of its addresses) in order until one answers."""
+        """RFC 5321 5.1: try each MX (and each of its addresses) in order until one answers.
+
+        A host that fails the transaction as a whole (4xx to MAIL or DATA, a lost connection)
+        sends us on to the next one. Recipients it had already refused for good at RCPT keep
+        that answer and are not offered again; the rest get the last host's failure if no
+        host takes them.
+        """
         last = Reply(code=451, enhanced="4.4.0", text="no next hop could be reached")
+        last_host = ""
+        refused: dict[str, RecipientResult] = {}
+        pending = recipients
         cached = self._connections.take(destination)
         for hop in hops:
             for address in hop.addresses:
                 transaction: Transaction | None = None
                 if cached is not None:
-                    transaction = await self._send(cached, destination, message, recipients, data)
+                    transaction = await self._send(cached, destination, message, pending, data)
                     cached = None
                     if transaction.try_next_hop:
-                        transaction = None  # the server dropped the idle connection: go fresh
+                        # Often the server dropped the idle connection: go fresh to this hop.
+                        pending = self._keep_refused(transaction, refused, pending)
+                        transaction = None
                 if transaction is None:
                     connection = await SmtpConnection.open(
                         host=hop.host,
@@ -233,14 +244,29 @@ class Scheduler:
                             address,
                             str(connection),
                         )
-                        last = connection
+                        last, last_host = connection, hop.host
                         continue
-                    transaction = await self._send(connection, destination, message, recipients, data)
+                    transaction = await self._send(connection, destination, message, pending, data)
                 if not transaction.try_next_hop:
-                    return list(transaction.results)
-                last = transaction.results[0].reply
+                    answered = {r.recipient: r for r in transaction.results}
+                    return [refused.get(r) or answered[r] for r in recipients]
+                pending = self._keep_refused(transaction, refused, pending)
+                last, last_host = transaction.failure or last, hop.host
         outcome = Outcome.PERMFAIL if last.is_permanent else Outcome.TEMPFAIL
-        return [RecipientResult(recipient=r, outcome=outcome, reply=last) for r in recipients]
+        return [
+            refused.get(r) or RecipientResult(recipient=r, outcome=outcome, reply=last, remote_host=last_host)
+            for r in recipients
+        ]
+
+    @staticmethod
+    def _keep_refused(
+        transaction: Transaction, refused: dict[str, RecipientResult], pending: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """Record the recipients a failed transaction refused for good; the others still wait."""
+        for result in transaction.results:
+            if result.outcome is Outcome.PERMFAIL:
+                refused[result.recipient] = result
+        return tuple(r for r in pending if r not in refused)
 
     async def _send(
         self,
