@@ -166,16 +166,24 @@ class Scheduler:
                 )
             )
             results = [result for group in groups for result in group]
-            outcome = after_attempt(
-                message,
-                results,
-                now=self._clock.now(),
-                schedule=self._settings.retry_schedule,
-                max_lifetime=self._settings.max_queue_lifetime,
-            )
-            await self._record(message, data, outcome)
         except Exception:  # the root of a background task: log with context, keep serving
             log.exception("event=delivery_crashed qid=%s", message.queue_id)
+            # Defer rather than leave the message leased for an hour: a bug must not stall mail.
+            failure = Reply(code=451, enhanced="4.3.0", text="internal error during delivery")
+            results = [
+                RecipientResult(recipient=r, outcome=Outcome.TEMPFAIL, reply=failure) for r in message.pending
+            ]
+        outcome = after_attempt(
+            message,
+            results,
+            now=self._clock.now(),
+            schedule=self._settings.retry_schedule,
+            max_lifetime=self._settings.max_queue_lifetime,
+        )
+        try:
+            await self._record(message, data, outcome)
+        except Exception:
+            log.exception("event=record_failed qid=%s", message.queue_id)
 
     async def _deliver_domain(
         self, message: SpooledMessage, data: bytes, domain: str, recipients: tuple[str, ...]

@@ -92,7 +92,9 @@ class IngressHandler:
         queue_id = new_queue_id(now)
         auth = session.auth_data if isinstance(session.auth_data, AuthenticatedUser) else None
         smtp_envelope = Envelope(
-            sender=envelope.mail_from or "",
+            # aiosmtpd keeps the null reverse-path as "<>" (its RCPT check needs a truthy
+            # value); everywhere else in the relay the null sender is "".
+            sender="" if envelope.mail_from == "<>" else envelope.mail_from,
             recipients=tuple(envelope.rcpt_tos),
             client_ip=server.client_ip,
             helo=session.host_name or "",
