@@ -31,3 +31,6 @@ def configure(level: str) -> None:
     # aiosmtpd logs every command line it reads at INFO, addresses and all; its own
     # warnings are all we want from it.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
+    # pypdf reports every oddity of a malformed PDF as a warning; extraction already records
+    # an unreadable part as unscannable, so only its errors are news.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
