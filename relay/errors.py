@@ -9,7 +9,8 @@ programming error surfacing at a boundary. Library exceptions are translated whe
     ├── ConfigError        bad relay.yaml / policy file; carries file, line, key
     ├── UsageError         wrong CLI arguments or an unknown queue ID
     ├── SpoolError         the durable queue could not read or write
-    └── PipelineError      the before-queue pipeline failed (answered 451 4.3.0)
+    ├── PipelineError      the before-queue pipeline failed (answered 451 4.3.0)
+    └── AuditError         the audit log could not be written, or an event was malformed
 """
 
 from __future__ import annotations
@@ -50,3 +51,7 @@ class SpoolError(RelayError):
 
 class PipelineError(RelayError):
     """The before-queue pipeline failed; the client is told to retry (451 4.3.0)."""
+
+
+class AuditError(RelayError):
+    """The audit log could not be written, or an event was malformed (a programming error)."""
