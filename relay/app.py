@@ -1,6 +1,7 @@
 """Builds every component from the configuration, starts them in order, stops them in reverse.
 
-Start: spool (and crash recovery: every lease of a previous run is released, so everything
+Start: bind the SMTP socket (a second instance on the node fails here, before it touches the
+spool) -> spool (and crash recovery: every lease of a previous run is released, so everything
 spooled is picked up again) -> group commit -> delivery scheduler -> pipeline -> SMTP listener.
 Stop (SIGTERM): close the listener, let open sessions finish (bounded), let in-flight
 deliveries finish (bounded), commit what is queued, close the spool. What did not finish
@@ -96,6 +97,53 @@ class RelayNode:
             users = UsersFile.load(config.auth.users_file)
         resolver = MxResolver(config.dns)
 
+        # Bind before touching the spool: a second `relay serve` started by mistake on this node
+        # fails here, before its crash recovery could release the leases of the running one.
+        listener = sock or listening_socket(config.listen.smtp, reuse_port=config.workers != 1)
+        try:
+            committer, scheduler = await self._start_delivery(resolver)
+        except BaseException:
+            listener.close()
+            raise
+
+        handler = IngressHandler(
+            hostname=config.hostname,
+            relay_from=config.relay_from,
+            max_recipients=config.limits.max_recipients,
+            pipeline=Pipeline(OpportunisticDecider(), timeout=config.limits.pipeline_timeout),
+            intake=SpoolIntake(committer, scheduler, self._clock),
+            clock=self._clock,
+        )
+        limits = IngressLimits(
+            max_message_size=config.limits.max_message_size,
+            max_line_length=config.limits.max_line_length,
+            command_timeout=config.limits.command_timeout,
+            data_timeout=config.limits.data_timeout,
+        )
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: RelaySMTP(
+                handler,
+                hostname=config.hostname,
+                limits=limits,
+                limiter=self._limiter,
+                users=users,
+                tls_context=tls_context,
+            ),
+            sock=listener,
+        )
+        bound = listener.getsockname()
+        log.info(
+            "event=listening smtp=%s:%d tls=%s auth=%s",
+            bound[0],
+            bound[1],
+            tls_context is not None,
+            users is not None,
+        )
+
+    async def _start_delivery(self, resolver: MxResolver) -> tuple[GroupCommitter, Scheduler]:
+        """Open the spool (recovering it first), then its writer thread and the scheduler."""
+        config = self.config
         self._spool = Spool(config.spool)
         if self._recover:
             with self._spool.transaction() as db:
@@ -118,42 +166,7 @@ class RelayNode:
             clock=self._clock,
         )
         await self._scheduler.start()
-
-        handler = IngressHandler(
-            hostname=config.hostname,
-            relay_from=config.relay_from,
-            max_recipients=config.limits.max_recipients,
-            pipeline=Pipeline(OpportunisticDecider(), timeout=config.limits.pipeline_timeout),
-            intake=SpoolIntake(self._committer, self._scheduler, self._clock),
-            clock=self._clock,
-        )
-        limits = IngressLimits(
-            max_message_size=config.limits.max_message_size,
-            max_line_length=config.limits.max_line_length,
-            command_timeout=config.limits.command_timeout,
-            data_timeout=config.limits.data_timeout,
-        )
-        listener = sock or listening_socket(config.listen.smtp, reuse_port=config.workers != 1)
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: RelaySMTP(
-                handler,
-                hostname=config.hostname,
-                limits=limits,
-                limiter=self._limiter,
-                users=users,
-                tls_context=tls_context,
-            ),
-            sock=listener,
-        )
-        bound = listener.getsockname()
-        log.info(
-            "event=listening smtp=%s:%d tls=%s auth=%s",
-            bound[0],
-            bound[1],
-            tls_context is not None,
-            users is not None,
-        )
+        return self._committer, self._scheduler
 
     async def stop(self) -> None:
         if self._server is not None:

@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"relay {__version__}")
     config_help = "configuration file (default ./relay.yaml)"
     parser.add_argument("-c", "--config", type=Path, default=Path("relay.yaml"), help=config_help)
-    # Accepted after the verb too (`relay queue list -c x.yaml`); given there, it wins.
+    # Accepted after the verb and its action too (`relay queue list -c x.yaml`); the last one wins.
     common = _Parser(add_help=False)
     common.add_argument("-c", "--config", type=Path, default=argparse.SUPPRESS, help=config_help)
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB", parser_class=_Parser)
@@ -44,30 +44,32 @@ def build_parser() -> argparse.ArgumentParser:
     queue_verbs = queue.add_subparsers(
         dest="queue_verb", required=True, metavar="ACTION", parser_class=_Parser
     )
-    listing = queue_verbs.add_parser("list", help="list queued messages")
+    listing = queue_verbs.add_parser("list", parents=[common], help="list queued messages")
     listing.add_argument("--state", choices=[s.value for s in QueueState])
     listing.add_argument("--json", action="store_true", help="machine-readable output")
-    show = queue_verbs.add_parser("show", help="show one message's envelope and status")
+    show = queue_verbs.add_parser("show", parents=[common], help="show one message's envelope and status")
     show.add_argument("queue_id")
     show.add_argument("--json", action="store_true", help="machine-readable output")
-    queue_verbs.add_parser("flush", help="retry every deferred message now")
+    queue_verbs.add_parser("flush", parents=[common], help="retry every deferred message now")
     for action, text in (
         ("hold", "stop delivering a message until released"),
         ("release", "release a held or quarantined message"),
         ("delete", "delete a message without notice to anyone"),
         ("bounce", "return a message to its sender (DSN, headers only)"),
     ):
-        queue_verbs.add_parser(action, help=text).add_argument("queue_id")
+        queue_verbs.add_parser(action, parents=[common], help=text).add_argument("queue_id")
 
     user = verbs.add_parser("user", parents=[common], help="manage SMTP AUTH users")
     user_verbs = user.add_subparsers(dest="user_verb", required=True, metavar="ACTION", parser_class=_Parser)
-    add = user_verbs.add_parser("add", help="add a user or change a password")
+    add = user_verbs.add_parser("add", parents=[common], help="add a user or change a password")
     add.add_argument("name")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
     tls = verbs.add_parser("tls", parents=[common], help="TLS tools")
     tls_verbs = tls.add_subparsers(dest="tls_verb", required=True, metavar="ACTION", parser_class=_Parser)
-    selfsigned = tls_verbs.add_parser("selfsigned", help="write a self-signed certificate for development")
+    selfsigned = tls_verbs.add_parser(
+        "selfsigned", parents=[common], help="write a self-signed certificate for development"
+    )
     selfsigned.add_argument("--cert", type=Path, help="certificate path (default: tls.cert)")
     selfsigned.add_argument("--key", type=Path, help="key path (default: tls.key)")
     selfsigned.add_argument("--hostname", help="name in the certificate (default: hostname)")

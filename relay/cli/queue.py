@@ -135,25 +135,31 @@ class QueueAdmin:
     def hold(self, queue_id: str) -> str:
         return self._move(queue_id, QueueState.HELD, "held")
 
+    # Each change looks the message up inside its own write transaction: the server may deliver
+    # and remove it at any moment, and a lookup made before would let, say, `bounce` send a DSN
+    # for a message that was in fact delivered.
+
     def release(self, queue_id: str) -> str:
-        message = self._require(queue_id)
-        if message.state not in (QueueState.HELD, QueueState.QUARANTINED):
-            raise UsageError(f"{queue_id} is {message.state.value}, not held or quarantined")
-        return self._move(queue_id, QueueState.ACTIVE, "released", due=time.time())
+        with self._spool.transaction() as db:
+            message = self._require(queue_id)
+            if message.state not in (QueueState.HELD, QueueState.QUARANTINED):
+                raise UsageError(f"{queue_id} is {message.state.value}, not held or quarantined")
+            Spool.set_state(db, queue_id, QueueState.ACTIVE, next_attempt_at=time.time())
+        return f"{queue_id}: released"
 
     def delete(self, queue_id: str) -> str:
-        self._require(queue_id)
         with self._spool.transaction() as db:
+            self._require(queue_id)
             Spool.remove(db, queue_id)
         return f"{queue_id}: deleted"
 
     def bounce(self, queue_id: str) -> str:
-        message = self._require(queue_id)
-        data = self._spool.data(queue_id) or b""
-        now = time.time()
-        failures = administrative_bounce(message, "message bounced by the administrator")
-        dsn = dsn_message(message, data, failures, hostname=self._config.hostname, now=now)
         with self._spool.transaction() as db:
+            message = self._require(queue_id)
+            data = self._spool.data(queue_id) or b""
+            now = time.time()
+            failures = administrative_bounce(message, "message bounced by the administrator")
+            dsn = dsn_message(message, data, failures, hostname=self._config.hostname, now=now)
             Spool.remove(db, queue_id)
             if dsn is not None:
                 Spool.insert(db, dsn, now)
@@ -161,8 +167,8 @@ class QueueAdmin:
             return f"{queue_id}: bounced (null sender or a bounce itself: no DSN)"
         return f"{queue_id}: bounced, DSN queued as {dsn.queue_id}"
 
-    def _move(self, queue_id: str, state: QueueState, verb: str, *, due: float | None = None) -> str:
-        self._require(queue_id)
+    def _move(self, queue_id: str, state: QueueState, verb: str) -> str:
         with self._spool.transaction() as db:
-            Spool.set_state(db, queue_id, state, next_attempt_at=due)
+            self._require(queue_id)
+            Spool.set_state(db, queue_id, state, next_attempt_at=None)
         return f"{queue_id}: {verb}"

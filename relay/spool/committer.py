@@ -46,6 +46,10 @@ class GroupCommitter:
         self._spool = spool
         self._jobs: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="spool-commit", daemon=True)
+        # Guards _stopped and the queue together, so no job can ever be queued behind _STOP
+        # (it would wait for a commit that never comes).
+        self._lock = threading.Lock()
+        self._stopped = False
         self.commits = 0
         self.operations = 0
 
@@ -53,15 +57,22 @@ class GroupCommitter:
         self._thread.start()
 
     def stop(self) -> None:
-        """Commit what is queued, then end the thread."""
-        self._jobs.put(_STOP)
+        """Commit what is queued, then end the thread; later ``run`` calls raise SpoolError."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            self._jobs.put(_STOP)
         self._thread.join()
 
     async def run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``operation`` inside a transaction; returns once that transaction is durable."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put(_Job(operation, loop, future))
+        with self._lock:
+            if self._stopped:
+                raise SpoolError("spool writer is stopped")
+            self._jobs.put(_Job(operation, loop, future))
         return await future
 
     def _run(self) -> None:

@@ -11,6 +11,7 @@ import logging
 from typing import Protocol
 
 from relay.clock import Clock
+from relay.errors import SpoolError
 from relay.model import Envelope, Plan, SpooledMessage
 from relay.spool.committer import GroupCommitter
 from relay.spool.store import NewMessage, Spool
@@ -47,6 +48,12 @@ class SpoolIntake:
             lease_until=self._handoff.lease_until,
         )
         await self._committer.run(lambda db: Spool.insert(db, message, now))
+        # From here the message is durable and the client must get its 250: nothing below may
+        # fail the session, or the client would send the message again.
         if not self._handoff.offer(message.as_spooled(now), data):
             # Delivery is saturated or stopping: the spool keeps it, any process may claim it.
-            await self._committer.run(lambda db: Spool.release_lease(db, queue_id))
+            try:
+                await self._committer.run(lambda db: Spool.release_lease(db, queue_id))
+            except SpoolError as exc:
+                # It stays leased to us: retried when the lease runs out or at the next start.
+                log.warning("event=lease_release_failed qid=%s reason=%r", queue_id, str(exc))

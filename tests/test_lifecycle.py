@@ -1,0 +1,167 @@
+"""Stopping and restarting the relay process: SIGTERM drains, nothing is lost or sent twice."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import smtplib
+import socket
+import sqlite3
+import time
+
+from relayproc import RelaySetup
+from sink import Sink
+from test_crash_recovery import SlowSink, numbered_message, seqs_of, wait_until
+
+DEST = "rcpt@dest.test"
+
+
+def send(port: int, *seqs: int) -> None:
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        for seq in seqs:
+            assert client.sendmail("sender@origin.test", [DEST], numbered_message(seq)) == {}
+
+
+def refused_or_silent(port: int) -> bool:
+    """True when a new client gets no SMTP greeting: refused, reset or closed at once."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+            return not conn.recv(100).startswith(b"220")
+    except OSError:
+        return True
+
+
+def queued(relay: RelaySetup) -> list[dict[str, object]]:
+    entries: list[dict[str, object]] = json.loads(relay.cli("queue", "list", "--json").stdout)
+    return entries
+
+
+def test_sigterm_finishes_in_flight_deliveries_and_sends_nothing_twice(relay: RelaySetup) -> None:
+    concurrency, shutdown_timeout, total = 3, 10.0, 8
+    with SlowSink(delay=1.5) as sink:
+        relay.configure(
+            routes={"dest.test": sink.address},
+            delivery={"max_concurrency": concurrency, "shutdown_timeout": f"{shutdown_timeout:g}s"},
+        )
+        relay.start()
+        send(relay.smtp_port, *range(total))
+        wait_until(lambda: sink.data_started >= concurrency, 10, "deliveries to be in flight")
+        assert relay.process is not None
+        process = relay.process
+        sent_signal = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+
+        # The listener closes at once, while the in-flight deliveries are still running.
+        wait_until(lambda: refused_or_silent(relay.smtp_port), 2, "the listener to close")
+        assert process.poll() is None, "exited before its in-flight deliveries could finish"
+        code = process.wait(shutdown_timeout + 5)
+        took = time.monotonic() - sent_signal
+        relay.process = None
+        assert code == 0
+        assert took < shutdown_timeout, f"took {took:.1f}s to stop"
+        log = relay.log()
+        assert "event=stopping reason=signal" in log
+        assert "event=stopped" in log
+        assert "shutdown_cancelled_deliveries" not in log
+        assert "Traceback" not in log
+        # Exactly the deliveries in flight at the signal finished; no new one began.
+        assert sink.data_started == concurrency
+        assert sum(seqs_of(sink).values()) == concurrency
+        assert log.count("event=delivered ") == concurrency
+        assert len(queued(relay)) == total - concurrency
+
+        sink.delay = 0.0
+        relay.start()
+        wait_until(lambda: len(seqs_of(sink)) == total, 15, "the rest after restart")
+        wait_until(lambda: queued(relay) == [], 10, "an empty queue")
+        assert relay.stop() == 0
+        counts = seqs_of(sink)
+        assert counts == {seq: 1 for seq in range(total)}, f"delivered twice across a clean stop: {counts}"
+
+
+def test_sigterm_gives_up_on_deliveries_after_the_shutdown_timeout(relay: RelaySetup) -> None:
+    with SlowSink(delay=30.0) as sink:
+        relay.configure(routes={"dest.test": sink.address}, delivery={"shutdown_timeout": "1s"})
+        relay.start()
+        send(relay.smtp_port, 0, 1)
+        wait_until(lambda: sink.data_started >= 2, 10, "deliveries to be in flight")
+        started = time.monotonic()
+        assert relay.stop(timeout=10) == 0
+        took = time.monotonic() - started
+        assert 1.0 <= took < 5.0, f"took {took:.1f}s with shutdown_timeout=1s"
+        log = relay.log()
+        assert "event=shutdown_cancelled_deliveries count=2" in log
+        assert "event=stopped" in log
+        # Both stay spooled: the sink took them but never said so, and we cannot know.
+        assert len(queued(relay)) == 2
+
+        sink.delay = 0.0
+        relay.start()
+        wait_until(lambda: set(seqs_of(sink)) == {0, 1}, 15, "delivery after restart")
+        wait_until(lambda: queued(relay) == [], 10, "an empty queue")
+        assert relay.stop() == 0
+        print(f"\nafter a timed-out shutdown: {dict(seqs_of(sink))} (seq: copies)")
+
+
+def test_deferred_messages_survive_a_restart_and_are_retried(relay: RelaySetup, sink: Sink) -> None:
+    sink.script("mail", "*", "451 4.3.0 try later")
+    relay.configure(routes={"dest.test": sink.address}, delivery={"retry_schedule": ["1s"]})
+    relay.start()
+    send(relay.smtp_port, 0, 1, 2)
+    wait_until(lambda: relay.log().count("event=deferred ") >= 3, 10, "three deferrals")
+    assert relay.stop() == 0
+    assert "event=stopped" in relay.log()
+
+    entries = queued(relay)
+    assert [e["state"] for e in entries] == ["deferred"] * 3
+    assert all(isinstance(e["attempts"], int) and e["attempts"] >= 1 for e in entries)
+    assert all("451 4.3.0 try later" in str(e["last_error"]) for e in entries)
+    assert sink.messages == []
+
+    sink.script("mail", "*", "250 OK")
+    relay.start()
+    wait_until(lambda: len(seqs_of(sink)) == 3, 15, "the deferred messages after restart")
+    wait_until(lambda: queued(relay) == [], 10, "an empty queue")
+    assert relay.stop() == 0
+    assert seqs_of(sink) == {0: 1, 1: 1, 2: 1}
+
+
+def test_sigint_stops_as_cleanly_as_sigterm(relay: RelaySetup) -> None:
+    relay.start()
+    assert relay.process is not None
+    relay.process.send_signal(signal.SIGINT)
+    assert relay.process.wait(10) == 0
+    relay.process = None
+    log = relay.log()
+    assert "event=stopping reason=signal" in log
+    assert log.count("event=stopped") == 1
+    assert "Traceback" not in log
+
+
+def leases(relay: RelaySetup) -> list[tuple[str, str | None, float]]:
+    """Who holds which message: read straight from the spool database, read-only."""
+    uri = f"file:{relay.directory / 'spool' / 'queue.db'}?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+        rows = db.execute("SELECT queue_id, lease_owner, lease_until FROM messages ORDER BY queue_id")
+        return [(str(qid), owner, float(until)) for qid, owner, until in rows]
+
+
+def test_a_second_instance_on_the_same_spool_leaves_live_leases_alone(relay: RelaySetup) -> None:
+    """Starting ``relay serve`` twice by mistake must not touch the running one's messages."""
+    with SlowSink(delay=4.0) as sink:
+        relay.configure(routes={"dest.test": sink.address})
+        relay.start()
+        send(relay.smtp_port, 0, 1)
+        wait_until(lambda: sink.data_started >= 2, 10, "deliveries to be in flight")
+        before = leases(relay)
+        assert len(before) == 2 and all(owner for _, owner, _ in before)
+        second = relay.cli("serve", check=False)
+        assert second.returncode == 2
+        assert "Address already in use" in second.stderr
+        assert "Traceback" not in second.stderr
+        assert leases(relay) == before, "the second instance took over leases of live deliveries"
+        wait_until(lambda: relay.log().count("event=removed ") >= 2, 10, "both deliveries to finish")
+        assert relay.stop() == 0
+        assert sink.data_started == 2, "a message in flight was sent a second time"
+        assert seqs_of(sink) == {0: 1, 1: 1}
