@@ -34,7 +34,8 @@ log = logging.getLogger("relay.app")
 
 LISTEN_BACKLOG = 1024
 SESSION_DRAIN_SECONDS = 10.0
-"""On stop, open SMTP sessions get this long to finish the message they are sending."""
+"""On stop, a session in the middle of DATA gets this long to finish its message; idle
+sessions are told 421 at once."""
 
 
 def ingress_tls_context(config: Config) -> ssl.SSLContext | None:
@@ -171,6 +172,7 @@ class RelayNode:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+            self._limiter.shut_down_all()
             deadline = self._clock.monotonic() + SESSION_DRAIN_SECONDS
             while self._limiter.open_connections and self._clock.monotonic() < deadline:
                 await asyncio.sleep(0.05)

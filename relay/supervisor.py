@@ -20,6 +20,7 @@ import time
 from relay.app import serve
 from relay.config.schema import Config
 from relay.spool import Spool
+from relay.spool.lock import ServeLock
 
 log = logging.getLogger("relay.supervisor")
 
@@ -33,10 +34,19 @@ def worker_count(config: Config) -> int:
 
 def run(config: Config) -> int:
     """Serve until SIGTERM/SIGINT; returns the exit code."""
-    count = worker_count(config)
-    if count == 1:
-        asyncio.run(serve(config))
-        return 0
+    lock = ServeLock(config.spool)
+    lock.acquire()
+    try:
+        count = worker_count(config)
+        if count == 1:
+            asyncio.run(serve(config))
+            return 0
+        return _supervise(config, count)
+    finally:
+        lock.release()
+
+
+def _supervise(config: Config, count: int) -> int:
     spool = Spool(config.spool)
     with spool.transaction() as db:
         released = Spool.release_all_leases(db)

@@ -45,33 +45,40 @@ class IngressLimits:
 
 
 class ConnectionLimiter:
-    """Counts open connections, in total and per client IP (Postfix's anvil, in-process)."""
+    """Counts open connections, in total and per client IP (Postfix's anvil, in-process),
+    and knows the open sessions so a shutdown can tell each of them."""
 
     def __init__(self, *, max_total: int, max_per_ip: int) -> None:
         self._max_total = max_total
         self._max_per_ip = max_per_ip
         self._per_ip: Counter[str] = Counter()
-        self._total = 0
+        self.sessions: set[RelaySMTP] = set()
 
-    def acquire(self, ip: str) -> str | None:
+    def acquire(self, session: RelaySMTP) -> str | None:
         """Count a new connection, or return why it is refused."""
-        if self._max_total and self._total >= self._max_total:
+        ip = session.client_ip
+        if self._max_total and len(self.sessions) >= self._max_total:
             return "too many connections"
         if self._max_per_ip and self._per_ip[ip] >= self._max_per_ip:
             return "too many connections from your address"
-        self._total += 1
+        self.sessions.add(session)
         self._per_ip[ip] += 1
         return None
 
-    def release(self, ip: str) -> None:
-        self._total -= 1
+    def release(self, session: RelaySMTP) -> None:
+        self.sessions.discard(session)
+        ip = session.client_ip
         self._per_ip[ip] -= 1
         if self._per_ip[ip] <= 0:
             del self._per_ip[ip]
 
     @property
     def open_connections(self) -> int:
-        return self._total
+        return len(self.sessions)
+
+    def shut_down_all(self) -> None:
+        for session in list(self.sessions):
+            session.shut_down()
 
 
 class _Session(Session):
@@ -109,6 +116,8 @@ class RelaySMTP(SMTP):
         self._refused = False
         self._counted = False  # this connection holds a slot in the limiter
         self._raw_replies = False
+        self._in_data = False  # between 354 and the reply: a shutdown lets the message finish
+        self._shutting_down = False
         super().__init__(
             handler,
             hostname=hostname,
@@ -132,7 +141,7 @@ class RelaySMTP(SMTP):
             return
         peer = transport.get_extra_info("peername")
         self._client_ip = str(peer[0]) if peer else ""
-        refusal = self._limiter.acquire(self._client_ip)
+        refusal = self._limiter.acquire(self)
         if refusal is not None:
             self._refused = True
             log.warning("event=connection_refused client=%s reason=%r", self._client_ip, refusal)
@@ -146,10 +155,23 @@ class RelaySMTP(SMTP):
     def connection_lost(self, error: Exception | None) -> None:
         if self._counted:
             self._counted = False
-            self._limiter.release(self._client_ip)
+            self._limiter.release(self)
         if self._refused:
             return
         super().connection_lost(error)
+
+    def shut_down(self) -> None:
+        """The server is stopping: an idle session is told at once (421 4.3.2, RFC 5321 3.8);
+        one in the middle of DATA finishes its message and is told right after the reply."""
+        self._shutting_down = True
+        if not self._in_data:
+            self._say_goodbye()
+
+    def _say_goodbye(self) -> None:
+        transport = self.transport
+        if isinstance(transport, asyncio.WriteTransport) and not transport.is_closing():
+            transport.write(f"421 4.3.2 {self.hostname} Service shutting down\r\n".encode())
+            transport.close()
 
     def _create_session(self) -> Session:
         return _Session(self.loop)
@@ -218,10 +240,14 @@ class RelaySMTP(SMTP):
         # starts again once the reply is sent.
         if self._timeout_handle is not None:
             self._timeout_handle.cancel()
+        self._in_data = True
         try:
             await self._receive_message()
         finally:
-            if self.transport is not None:
+            self._in_data = False
+            if self._shutting_down:
+                self._say_goodbye()
+            elif self.transport is not None:
                 self._reset_timeout()
 
     async def _receive_message(self) -> None:
