@@ -22,11 +22,14 @@ from relay.clock import Clock, SystemClock
 from relay.config.schema import Config, HostPort
 from relay.delivery.mx import MxResolver
 from relay.delivery.scheduler import Scheduler
+from relay.delivery.security import Demands
 from relay.errors import ConfigError
 from relay.ingress.handler import IngressHandler
 from relay.ingress.server import ConnectionLimiter, IngressLimits, RelaySMTP
 from relay.ingress.users import UsersFile
-from relay.pipeline import OpportunisticDecider, Pipeline
+from relay.pipeline import ExtractOnly, Pipeline
+from relay.policy import PolicyStore
+from relay.reloader import PolicyReloader
 from relay.spool import GroupCommitter, Spool
 from relay.spool.intake import SpoolIntake
 
@@ -83,6 +86,9 @@ class RelayNode:
         self._spool: Spool | None = None
         self._committer: GroupCommitter | None = None
         self._scheduler: Scheduler | None = None
+        # An invalid policy stops the relay here, before it listens (one file:line line).
+        self.policies = PolicyStore.load(config.policies)
+        self.reloader = PolicyReloader(self.policies, config.policies)
 
     async def start(self, *, sock: socket.socket | None = None) -> None:
         config = self.config
@@ -111,7 +117,13 @@ class RelayNode:
             hostname=config.hostname,
             relay_from=config.relay_from,
             max_recipients=config.limits.max_recipients,
-            pipeline=Pipeline(OpportunisticDecider(), timeout=config.limits.pipeline_timeout),
+            pipeline=Pipeline(
+                analyzer=ExtractOnly(),
+                policies=self.policies,
+                internal_domains=frozenset(d.lower() for d in config.internal_domains),
+                hostname=config.hostname,
+                timeout=config.limits.pipeline_timeout,
+            ),
             intake=SpoolIntake(committer, scheduler, self._clock),
             clock=self._clock,
         )
@@ -165,11 +177,13 @@ class RelayNode:
             resolver=resolver,
             hostname=config.hostname,
             clock=self._clock,
+            demands=Demands(ca_file=config.delivery.tls_ca_file),
         )
         await self._scheduler.start()
         return self._committer, self._scheduler
 
     async def stop(self) -> None:
+        await self.reloader.stop()
         if self._server is not None:
             self._server.close()
             self._limiter.shut_down_all()
@@ -192,7 +206,12 @@ async def serve(config: Config, *, recover: bool = True) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, node.reloader.reload, "sighup")
     await node.start()
+    node.reloader.start()
+    log.info(
+        "event=policy_loaded version=%s rules=%d", node.policies.version, len(node.policies.active.rules)
+    )
     try:
         await stop.wait()
         log.info("event=stopping reason=signal")

@@ -31,6 +31,13 @@ class Fallback(enum.Enum):
     BOUNCE = "bounce"
 
 
+class PlanAction(enum.Enum):
+    """How one recipient's copy leaves: over SMTP, or through the encrypted pickup portal."""
+
+    DELIVER = "deliver"
+    PORTAL = "portal"
+
+
 class QueueState(enum.Enum):
     """Where a spooled message sits. Only ACTIVE and DEFERRED are ever scheduled."""
 
@@ -75,7 +82,13 @@ class RecipientPlan:
 
     recipient: str
     tls: TlsLevel = TlsLevel.OPPORTUNISTIC
+    """The level asked for; ``best`` means the strongest the recipient's server supports."""
+    tls_minimum: TlsLevel = TlsLevel.OPPORTUNISTIC
+    """The floor below which the copy never leaves over SMTP (equal to ``tls`` unless best)."""
     fallback: Fallback = Fallback.DEFER
+    """What happens when ``tls_minimum`` cannot be met."""
+    action: PlanAction = PlanAction.DELIVER
+    pool: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,6 +98,8 @@ class Plan:
     recipients: tuple[RecipientPlan, ...]
     policy_version: str = "builtin"
     tags: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
+    """The policy rules whose actions shaped this copy (for the audit trail and metrics)."""
 
     @classmethod
     def opportunistic(cls, envelope: Envelope) -> Plan:

@@ -1,42 +1,74 @@
 """The before-queue pipeline: extract -> detect -> decide, inside the SMTP session.
 
-This is the only place that knows the order of the stages. It answers with a ``Plan`` (queue the
-message and deliver it so) or a ``Rejection`` (refuse it in-session, store nothing). A stage that
-fails or runs out of time is a ``PipelineError``; ingress answers that with 451 4.3.0 so the
-sender retries: a message that could not be judged is never accepted.
+This is the only place that knows the order of the stages. The analyzer turns the raw message
+into facts (MIME structure, and PHI findings once a scanner is configured); the policy engine
+decides per recipient; ``dispose`` turns the decision into the copies to spool. The answer is a
+``Disposition`` (queue these) or a ``Rejection`` (refuse in-session, store nothing). A stage that
+fails or runs out of time is a ``PipelineError``; ingress answers it with 451 4.3.0 so the sender
+retries: a message that could not be judged is never accepted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 from typing import Protocol
 
+from relay.disposition import Disposition, dispose
 from relay.errors import PipelineError
-from relay.model import Envelope, Plan, Rejection
+from relay.message import extract
+from relay.model import Envelope, Facts, MessageFacts, PhiResult, Rejection
+from relay.policy import PolicyStore, evaluate
+
+log = logging.getLogger("relay.pipeline")
 
 
-class Decider(Protocol):
-    """Turns a message into a plan or a rejection (the policy and PHI stages plug in here)."""
+class Analyzer(Protocol):
+    """Extracts and scans a message; the PHI scanner's process pool implements it too."""
 
-    async def decide(self, envelope: Envelope, data: bytes) -> Plan | Rejection: ...
+    async def analyze(self, data: bytes) -> tuple[MessageFacts, PhiResult]: ...
 
 
-class OpportunisticDecider:
-    """The decision before any policy is configured: deliver, opportunistic TLS."""
+class ExtractOnly:
+    """MIME extraction without a PHI scanner: what cannot be read still counts as unscannable."""
 
-    async def decide(self, envelope: Envelope, data: bytes) -> Plan | Rejection:
-        return Plan.opportunistic(envelope)
+    async def analyze(self, data: bytes) -> tuple[MessageFacts, PhiResult]:
+        facts = extract(data).facts
+        return facts, PhiResult(unscannable=bool(facts.unscannable))
 
 
 class Pipeline:
-    def __init__(self, decider: Decider, *, timeout: float) -> None:
-        self._decider = decider
+    def __init__(
+        self,
+        *,
+        analyzer: Analyzer,
+        policies: PolicyStore,
+        internal_domains: frozenset[str],
+        hostname: str,
+        timeout: float,
+    ) -> None:
+        self._analyzer = analyzer
+        self._policies = policies
+        self._internal_domains = internal_domains
+        self._hostname = hostname
         self._timeout = timeout
 
-    async def process(self, envelope: Envelope, data: bytes) -> Plan | Rejection:
+    async def process(
+        self, queue_id: str, envelope: Envelope, data: bytes, *, now: float
+    ) -> Disposition | Rejection:
         try:
             async with asyncio.timeout(self._timeout):
-                return await self._decider.decide(envelope, data)
+                message, phi = await self._analyzer.analyze(data)
+            if message.unscannable and not phi.unscannable:
+                phi = dataclasses.replace(phi, unscannable=True)  # fail closed
+            facts = Facts(envelope=envelope, message=message, phi=phi)
+            decision = evaluate(self._policies.active, facts, internal_domains=self._internal_domains)
+            for hit in decision.monitor_hits:
+                log.info(
+                    "event=policy_monitor qid=%s rule=%s would=%s", queue_id, hit.rule, ",".join(hit.would)
+                )
+            return dispose(decision, envelope, data, hostname=self._hostname, queue_id=queue_id, now=now)
         except TimeoutError as exc:
             raise PipelineError(f"pipeline exceeded {self._timeout:g}s") from exc
         except PipelineError:

@@ -61,9 +61,14 @@ def _supervise(config: Config, count: int) -> int:
         for pid in list(children):
             _signal(pid, signal.SIGTERM)
 
+    def on_hangup(signum: int, _frame: object) -> None:
+        for pid in list(children):
+            _signal(pid, signal.SIGHUP)  # each worker reloads its policy
+
     children: dict[int, int] = {}
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, on_hangup)
     for index in range(count):
         children[_spawn(config)] = index
     failed = False
@@ -93,8 +98,8 @@ def _spawn(config: Config) -> int:
     if pid:
         return pid
     # In the worker: default signal dispositions, then the normal single-process server.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
     code = 0
     try:
         asyncio.run(serve(config, recover=False))

@@ -75,6 +75,7 @@ relay_from:
   - 10.0.0.0/8
   - 192.168.1.7
   - "2001:db8::/32"
+internal_domains: [clinic.example, lab.clinic.example]
 routes:
   Example.COM: smtp.example.com:2525
   lab.example.net: "[2001:db8::25]:25"
@@ -104,6 +105,7 @@ delivery:
   connection_idle_timeout: 500ms
   shutdown_timeout: 90s
   poll_interval: 0.25
+  tls_ca_file: cert.pem
 dns:
   nameservers: ["9.9.9.9:53", "[2620:fe::fe]:53"]
   timeout: 3s
@@ -128,6 +130,7 @@ def test_full_file_round_trips_every_key(certs: Path) -> None:
             ipaddress.ip_network("192.168.1.7/32"),
             ipaddress.ip_network("2001:db8::/32"),
         ),
+        internal_domains=("clinic.example", "lab.clinic.example"),
         routes={
             "example.com": HostPort(host="smtp.example.com", port=2525),
             "lab.example.net": HostPort(host="2001:db8::25", port=25),
@@ -156,6 +159,7 @@ def test_full_file_round_trips_every_key(certs: Path) -> None:
             connection_idle_timeout=0.5,
             shutdown_timeout=90.0,
             poll_interval=0.25,
+            tls_ca_file=certs / "cert.pem",
         ),
         dns=DnsConfig(
             nameservers=(HostPort(host="9.9.9.9", port=53), HostPort(host="2620:fe::fe", port=53)),

@@ -1,14 +1,16 @@
 """The before-queue pipeline: a stage that fails or stalls is 451 4.3.0, never 250.
 
-The real ingress (RelaySMTP + IngressHandler) runs in-process on loopback; the decider is a
-test double implementing the real ``Decider`` protocol, and the intake records what it was given.
+The real ingress (RelaySMTP + IngressHandler) runs in-process on loopback with the real policy
+engine; the analyzer is a test double implementing the real ``Analyzer`` protocol, and the
+intake records what it was given.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
 import aiosmtplib
 import pytest
@@ -17,40 +19,56 @@ from relay.clock import SystemClock
 from relay.errors import PipelineError
 from relay.ingress.handler import IngressHandler
 from relay.ingress.server import ConnectionLimiter, IngressLimits, RelaySMTP
-from relay.model import Envelope, Plan, Rejection
-from relay.pipeline import OpportunisticDecider, Pipeline
+from relay.model import Envelope, MessageFacts, PhiResult, QueueState
+from relay.pipeline import Analyzer, ExtractOnly, Pipeline
+from relay.policy import PolicyStore
+from relay.spool import NewMessage
+
+POLICY = """\
+rules:
+  - name: refuse-blocked
+    when: {recipient: blocked@example.test}
+    then: {reject: {code: 550, enhanced: 5.7.1, text: Message refused by policy}}
+  - name: hold-review
+    when: {recipient: review@example.test}
+    then: {quarantine: true}
+"""
 
 
 class RecordingIntake:
     def __init__(self) -> None:
-        self.accepted: list[tuple[str, Envelope, Plan, bytes]] = []
+        self.accepted: list[NewMessage] = []
 
-    async def accept(self, queue_id: str, envelope: Envelope, plan: Plan, data: bytes) -> None:
-        self.accepted.append((queue_id, envelope, plan, data))
+    async def accept(self, messages: Sequence[NewMessage]) -> None:
+        self.accepted.extend(messages)
 
 
-class FailingDecider:
-    async def decide(self, envelope: Envelope, data: bytes) -> Plan | Rejection:
+class FailingAnalyzer:
+    async def analyze(self, data: bytes) -> tuple[MessageFacts, PhiResult]:
         raise RuntimeError("scanner exploded")
 
 
-class StallingDecider:
-    async def decide(self, envelope: Envelope, data: bytes) -> Plan | Rejection:
+class StallingAnalyzer:
+    async def analyze(self, data: bytes) -> tuple[MessageFacts, PhiResult]:
         await asyncio.sleep(30)
-        return Plan.opportunistic(envelope)
+        return MessageFacts(), PhiResult()
 
 
-class RejectingDecider:
-    async def decide(self, envelope: Envelope, data: bytes) -> Plan | Rejection:
-        return Rejection(code=550, enhanced="5.7.1", text="Message refused by policy")
+@pytest.fixture
+def policies(tmp_path: Path) -> PolicyStore:
+    (tmp_path / "10-test.yaml").write_text(POLICY)
+    return PolicyStore.load(tmp_path)
 
 
-async def _serve(decider: object, intake: RecordingIntake) -> AsyncIterator[int]:
+async def _serve(analyzer: Analyzer, policies: PolicyStore, intake: RecordingIntake) -> AsyncIterator[int]:
+    pipeline = Pipeline(
+        analyzer=analyzer, policies=policies, internal_domains=frozenset(), hostname="relay.test", timeout=0.3
+    )
     handler = IngressHandler(
         hostname="relay.test",
         relay_from=[ipaddress.ip_network("127.0.0.0/8")],
         max_recipients=10,
-        pipeline=Pipeline(decider, timeout=0.3),  # type: ignore[arg-type]
+        pipeline=pipeline,
         intake=intake,
         clock=SystemClock(),
     )
@@ -70,11 +88,11 @@ async def _serve(decider: object, intake: RecordingIntake) -> AsyncIterator[int]
         await server.wait_closed()
 
 
-async def _send(port: int) -> tuple[int, str]:
+async def _send(port: int, recipients: Sequence[str]) -> tuple[int, str]:
     client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False, timeout=10)
     await client.connect()
     try:
-        await client.sendmail("a@example.org", ["b@example.test"], b"Subject: x\r\n\r\nbody\r\n")
+        await client.sendmail("a@example.org", list(recipients), b"Subject: x\r\n\r\nbody\r\n")
     except aiosmtplib.SMTPDataError as exc:
         return exc.code, exc.message
     finally:
@@ -83,36 +101,53 @@ async def _send(port: int) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize(
-    ("decider", "code", "text"),
+    ("analyzer", "recipients", "code", "text"),
     [
-        (FailingDecider(), 451, "4.3.0"),
-        (StallingDecider(), 451, "4.3.0"),
-        (RejectingDecider(), 550, "5.7.1 Message refused by policy"),
+        (FailingAnalyzer(), ["b@example.test"], 451, "4.3.0"),
+        (StallingAnalyzer(), ["b@example.test"], 451, "4.3.0"),
+        (ExtractOnly(), ["blocked@example.test"], 550, "5.7.1 Message refused by policy"),
     ],
     ids=["stage-raises", "stage-times-out", "policy-rejects"],
 )
-async def test_no_plan_means_no_250_and_nothing_stored(decider: object, code: int, text: str) -> None:
+async def test_no_decision_means_no_250_and_nothing_stored(
+    analyzer: Analyzer, recipients: list[str], code: int, text: str, policies: PolicyStore
+) -> None:
     intake = RecordingIntake()
-    async for port in _serve(decider, intake):
-        reply_code, reply_text = await _send(port)
+    async for port in _serve(analyzer, policies, intake):
+        reply_code, reply_text = await _send(port, recipients)
         assert reply_code == code
         assert reply_text.startswith(text)
     assert intake.accepted == []
 
 
-async def test_a_plan_is_spooled_with_a_received_header() -> None:
+async def test_recipients_with_different_decisions_become_separate_copies(policies: PolicyStore) -> None:
     intake = RecordingIntake()
-    async for port in _serve(OpportunisticDecider(), intake):
-        assert (await _send(port))[0] == 250
-    [(queue_id, envelope, plan, data)] = intake.accepted
-    assert envelope.recipients == ("b@example.test",)
-    assert [p.recipient for p in plan.recipients] == ["b@example.test"]
-    assert data.startswith(b"Received: from ")
-    assert f"id {queue_id}".encode() in data
+    async for port in _serve(ExtractOnly(), policies, intake):
+        assert (await _send(port, ["b@example.test", "review@example.test", "blocked@example.test"]))[
+            0
+        ] == 250
+    by_recipients = {m.envelope.recipients: m for m in intake.accepted}
+    normal = by_recipients[("b@example.test",)]
+    assert normal.state is QueueState.ACTIVE
+    assert normal.data.startswith(b"Received: from ")
+    assert f"id {normal.queue_id}".encode() in normal.data
+    assert by_recipients[("review@example.test",)].state is QueueState.QUARANTINED
+    # The rejected recipient is returned to the sender in a DSN from the null sender.
+    dsn = by_recipients[("a@example.org",)]
+    assert dsn.envelope.sender == ""
+    assert b"blocked@example.test" in dsn.data
+    assert len(intake.accepted) == 3
 
 
-async def test_pipeline_translates_failures() -> None:
+async def test_pipeline_translates_failures(policies: PolicyStore) -> None:
+    pipeline = Pipeline(
+        analyzer=StallingAnalyzer(),
+        policies=policies,
+        internal_domains=frozenset(),
+        hostname="relay.test",
+        timeout=0.05,
+    )
     with pytest.raises(PipelineError, match="exceeded"):
-        await Pipeline(StallingDecider(), timeout=0.05).process(
-            Envelope(sender="a@b", recipients=("c@d",), client_ip="127.0.0.1"), b""
+        await pipeline.process(
+            "Q1", Envelope(sender="a@b.test", recipients=("c@d.test",), client_ip="127.0.0.1"), b"", now=0.0
         )

@@ -59,6 +59,26 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         queue_verbs.add_parser(action, parents=[common], help=text).add_argument("queue_id")
 
+    policy = verbs.add_parser("policy", parents=[common], help="validate, test and explain policies")
+    policy_verbs = policy.add_subparsers(
+        dest="policy_verb", required=True, metavar="ACTION", parser_class=_Parser
+    )
+    check = policy_verbs.add_parser(
+        "check", parents=[common], help="validate the policy files and run their tests"
+    )
+    check.add_argument("directory", nargs="?", type=Path, help="policy directory (default: policies)")
+    check.add_argument("-v", "--verbose", action="store_true", help="show each passing test's decision")
+    explain = policy_verbs.add_parser(
+        "explain", parents=[common], help="show how the policy decides one message"
+    )
+    explain.add_argument("message", type=Path, help="the message, as an .eml file")
+    explain.add_argument("--from", dest="mail_from", required=True, help="envelope sender (<> for none)")
+    explain.add_argument("--to", dest="rcpt_to", action="append", required=True, help="a recipient (repeat)")
+    explain.add_argument("--client-ip", default="127.0.0.1", help="the sending client's address")
+    explain.add_argument("--user", help="the authenticated SMTP user, if any")
+    explain.add_argument("--policies", type=Path, help="policy directory (default: policies)")
+    explain.add_argument("--json", action="store_true", help="machine-readable output")
+
     user = verbs.add_parser("user", parents=[common], help="manage SMTP AUTH users")
     user_verbs = user.add_subparsers(dest="user_verb", required=True, metavar="ACTION", parser_class=_Parser)
     add = user_verbs.add_parser("add", parents=[common], help="add a user or change a password")
@@ -108,6 +128,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _queue(config, args)
     if args.verb == "user":
         return _user_add(config, args)
+    if args.verb == "policy":
+        return _policy(config, args)
     return _selfsigned(config, args)
 
 
@@ -136,6 +158,29 @@ def _queue(config: Config, args: argparse.Namespace) -> int:
         admin.close()
     print(output)
     return 0
+
+
+def _policy(config: Config, args: argparse.Namespace) -> int:
+    from relay.cli import policy
+
+    internal = frozenset(d.lower() for d in config.internal_domains)
+    if args.policy_verb == "check":
+        code, text = policy.cmd_check(
+            args.directory or config.policies, internal_domains=internal, verbose=args.verbose
+        )
+    else:
+        code, text = policy.cmd_explain(
+            args.policies or config.policies,
+            args.message,
+            args.mail_from,
+            args.rcpt_to,
+            args.json,
+            client_ip=args.client_ip,
+            auth_user=args.user,
+            internal_domains=internal,
+        )
+    print(text, file=sys.stdout if code != 2 else sys.stderr)
+    return code
 
 
 def _user_add(config: Config, args: argparse.Namespace) -> int:

@@ -229,7 +229,7 @@ class _Walker:
     def check_path(self, path: Path, node: yaml.Node, key: str, pattern: str) -> Path:
         """Resolve against the config's directory; files the relay reads must exist now."""
         path = self.base / path
-        if pattern in ("tls.cert", "tls.key"):
+        if pattern in ("tls.cert", "tls.key", "delivery.tls_ca_file"):
             try:
                 with path.open("rb"):
                     pass

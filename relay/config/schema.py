@@ -96,6 +96,8 @@ class DeliveryConfig:
     """How long an idle reusable connection is kept open."""
     shutdown_timeout: Annotated[float, DURATION] = 30.0
     """On SIGTERM, in-flight deliveries get this long to finish; the rest stays spooled."""
+    tls_ca_file: Path | None = None
+    """CA certificates (PEM) that ``verified`` TLS trusts; empty means the system's CA store."""
     poll_interval: Annotated[float, DURATION] = 1.0
     """How often the scheduler looks for due messages it was not told about."""
 
@@ -118,6 +120,9 @@ class Config:
     policies: Path = Path("policies")
     relay_from: tuple[IPNetwork, ...] = (ipaddress.ip_network("127.0.0.0/8"),)
     """Client networks allowed to relay without AUTH."""
+    internal_domains: tuple[str, ...] = ()
+    """The organisation's own mail domains (and their subdomains), for the policy conditions
+    ``recipient_internal`` and ``sender_internal``."""
     routes: dict[str, HostPort] = field(default_factory=dict)
     """Static next hops by recipient domain; they bypass MX lookup."""
     tls: IngressTlsConfig = IngressTlsConfig()

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import aiosmtplib
 
-from relay.model import Envelope, Outcome, RecipientResult, Reply
+from relay.delivery.security import Demands, TlsDemand
+from relay.model import Envelope, Outcome, RecipientResult, Reply, TlsLevel
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,15 +45,14 @@ class Transaction:
     None when every recipient got its own answer. A recipient refused at RCPT keeps its own."""
 
 
-def _opportunistic_context() -> ssl.SSLContext:
-    """Encrypt if offered, verify nothing: an unverified peer is still better than cleartext."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TlsUnmet:
+    """The hop could not give the TLS the copy demands; nothing was sent to it."""
+
+    reason: str
 
 
-OPPORTUNISTIC_TLS = _opportunistic_context()
+OPPORTUNISTIC = Demands().at(TlsLevel.OPPORTUNISTIC)
 
 
 class SmtpConnection:
@@ -72,9 +72,15 @@ class SmtpConnection:
         port: int,
         helo_name: str,
         timeouts: Timeouts,
-        tls_context: ssl.SSLContext | None = OPPORTUNISTIC_TLS,
-    ) -> SmtpConnection | Reply:
-        """Connect, greet, EHLO and upgrade with STARTTLS when offered; a Reply on failure."""
+        tls: TlsDemand = OPPORTUNISTIC,
+    ) -> SmtpConnection | Reply | TlsUnmet:
+        """Connect, greet, EHLO and upgrade with STARTTLS as ``tls`` demands.
+
+        A Reply when the hop could not be reached or refused us; TlsUnmet when it cannot give
+        the TLS demanded (no STARTTLS, a failed handshake, a certificate that does not verify
+        for ``host``): then the connection is closed before any envelope or byte of the message
+        was sent, so a required level never silently degrades.
+        """
         smtp = aiosmtplib.SMTP(
             hostname=address,
             port=port,
@@ -87,9 +93,18 @@ class SmtpConnection:
             await smtp.connect(timeout=timeouts.connect)
             await smtp.ehlo()
             connection = cls(smtp, host=host, address=address)
-            if tls_context is not None and smtp.supports_extension("starttls"):
-                await smtp.starttls(tls_context=tls_context, server_hostname=host)
+            if tls.context is not None and smtp.supports_extension("starttls"):
+                try:
+                    await smtp.starttls(tls_context=tls.context, server_hostname=host)
+                except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
+                    if not tls.required:
+                        raise
+                    smtp.close()
+                    return TlsUnmet(reason=f"{host}[{address}]: TLS failed: {_describe(exc)}")
                 connection.tls = _tls_details(smtp)
+            elif tls.required:
+                await connection.close()
+                return TlsUnmet(reason=f"{host}[{address}]: STARTTLS not offered")
         except aiosmtplib.SMTPResponseException as exc:
             smtp.close()
             return _reply(exc.code, exc.message)

@@ -16,16 +16,20 @@ import logging
 import sqlite3
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import replace
 
 from relay.clock import Clock
 from relay.config.schema import DeliveryConfig, HostPort
 from relay.delivery.bounce import dsn_message
-from relay.delivery.client import SmtpConnection, Timeouts, Transaction
+from relay.delivery.client import SmtpConnection, Timeouts, TlsUnmet, Transaction
 from relay.delivery.connections import ConnectionCache
 from relay.delivery.mx import MxResolver, NextHop, ResolutionStatus, reply_for
 from relay.delivery.outcome import AttemptOutcome, after_attempt
+from relay.delivery.security import Demands, TlsDemand, requirement_unmet
 from relay.model import (
     Outcome,
+    PlanAction,
+    RecipientPlan,
     RecipientResult,
     Reply,
     SpooledMessage,
@@ -57,6 +61,7 @@ class Scheduler:
         resolver: MxResolver,
         hostname: str,
         clock: Clock,
+        demands: Demands,
     ) -> None:
         self._committer = committer
         self._owner = owner
@@ -65,6 +70,7 @@ class Scheduler:
         self._resolver = resolver
         self._hostname = hostname
         self._clock = clock
+        self._demands = demands
         self._timeouts = Timeouts(connect=settings.connect_timeout, command=settings.command_timeout)
         self._connections = ConnectionCache(
             idle_timeout=settings.connection_idle_timeout,
@@ -156,13 +162,15 @@ class Scheduler:
 
     async def _attempt(self, message: SpooledMessage, data: bytes) -> None:
         try:
-            by_domain: dict[str, list[str]] = {}
+            # One group per destination domain and per way the copy must travel.
+            by_route: dict[tuple[str, RecipientPlan], list[str]] = {}
             for address in message.pending:
-                by_domain.setdefault(domain_of(address), []).append(address)
+                entry = replace(message.plan.for_recipient(address), recipient="")
+                by_route.setdefault((domain_of(address), entry), []).append(address)
             groups = await asyncio.gather(
                 *(
-                    self._deliver_domain(message, data, domain, tuple(rcpts))
-                    for domain, rcpts in by_domain.items()
+                    self._deliver_domain(message, data, domain, tuple(rcpts), entry)
+                    for (domain, entry), rcpts in by_route.items()
                 )
             )
             results = [result for group in groups for result in group]
@@ -186,8 +194,29 @@ class Scheduler:
             log.exception("event=record_failed qid=%s", message.queue_id)
 
     async def _deliver_domain(
-        self, message: SpooledMessage, data: bytes, domain: str, recipients: tuple[str, ...]
+        self,
+        message: SpooledMessage,
+        data: bytes,
+        domain: str,
+        recipients: tuple[str, ...],
+        entry: RecipientPlan,
     ) -> list[RecipientResult]:
+        demand = self._demands.for_plan(entry)
+        if demand is None:
+            reason = (
+                "portal copy"
+                if entry.action is PlanAction.PORTAL
+                else f"{entry.tls_minimum.value} cannot be proven yet"
+            )
+            log.warning(
+                "event=tls_unmet qid=%s domain=%s level=%s fallback=%s reason=%r",
+                message.queue_id,
+                domain,
+                entry.tls_minimum.value,
+                entry.fallback.value,
+                reason,
+            )
+            return requirement_unmet(recipients, entry, reason, definite=True)
         route = self._routes.get(domain)
         if route is not None:
             hops: tuple[NextHop, ...] = (NextHop(host=route.host, preference=0, addresses=(route.host,)),)
@@ -203,7 +232,9 @@ class Scheduler:
             destination, asyncio.Semaphore(self._settings.max_per_destination)
         )
         async with slots:
-            return await self._try_hops(message, data, recipients, hops, port, destination)
+            return await self._try_hops(
+                message, data, recipients, hops, port, f"{destination}|{demand.level.value}", demand, entry
+            )
 
     async def _try_hops(
         self,
@@ -213,6 +244,8 @@ class Scheduler:
         hops: tuple[NextHop, ...],
         port: int,
         destination: str,
+        demand: TlsDemand,
+        entry: RecipientPlan,
     ) -> list[RecipientResult]:
         """RFC 5321 5.1: try each MX (and each of its addresses) in order until one answers.
 
@@ -225,6 +258,8 @@ class Scheduler:
         last_host = ""
         refused: dict[str, RecipientResult] = {}
         pending = recipients
+        tls_failures: list[str] = []
+        unreachable = 0
         cached = self._connections.take(destination)
         for hop in hops:
             for address in hop.addresses:
@@ -243,8 +278,20 @@ class Scheduler:
                         port=port,
                         helo_name=self._hostname,
                         timeouts=self._timeouts,
+                        tls=demand,
                     )
+                    if isinstance(connection, TlsUnmet):
+                        # Skipped before any byte of the message went out (downgrade safety).
+                        log.warning(
+                            "event=tls_unmet qid=%s level=%s reason=%r",
+                            message.queue_id,
+                            demand.level.value,
+                            connection.reason,
+                        )
+                        tls_failures.append(connection.reason)
+                        continue
                     if isinstance(connection, Reply):
+                        unreachable += 1
                         log.info(
                             "event=connect_failed qid=%s relay=%s[%s] reply=%r",
                             message.queue_id,
@@ -260,6 +307,10 @@ class Scheduler:
                     return [refused.get(r) or answered[r] for r in recipients]
                 pending = self._keep_refused(transaction, refused, pending)
                 last, last_host = transaction.failure or last, hop.host
+        if tls_failures:
+            unmet = requirement_unmet(pending, entry, "; ".join(tls_failures[-3:]), definite=not unreachable)
+            unmet_by = {r.recipient: r for r in unmet}
+            return [refused.get(r) or unmet_by[r] for r in recipients]
         outcome = Outcome.PERMFAIL if last.is_permanent else Outcome.TEMPFAIL
         return [
             refused.get(r) or RecipientResult(recipient=r, outcome=outcome, reply=last, remote_host=last_host)

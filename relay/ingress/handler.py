@@ -18,10 +18,12 @@ from typing import Any, Protocol
 
 from relay.clock import Clock
 from relay.config.schema import IPNetwork
+from relay.disposition import Disposition
 from relay.errors import PipelineError
 from relay.ingress.server import AuthenticatedUser, RelaySMTP
-from relay.model import Envelope, Plan, Rejection
+from relay.model import Envelope, Rejection
 from relay.pipeline import Pipeline
+from relay.spool import NewMessage
 from relay.spool.records import new_queue_id
 
 log = logging.getLogger("relay.ingress")
@@ -34,9 +36,10 @@ _EXTRA_EHLO_KEYWORDS = ("PIPELINING", "ENHANCEDSTATUSCODES")
 
 
 class Intake(Protocol):
-    """Makes an accepted message durable (and hands it to delivery); returns when fsync'd."""
+    """Makes the copies of an accepted message durable (and hands them to delivery); returns
+    when they are fsync'd."""
 
-    async def accept(self, queue_id: str, envelope: Envelope, plan: Plan, data: bytes) -> None: ...
+    async def accept(self, messages: Sequence[NewMessage]) -> None: ...
 
 
 class IngressHandler:
@@ -107,22 +110,23 @@ class IngressHandler:
         if _hop_count(content) >= MAX_RECEIVED_HEADERS:
             log.warning("event=loop_detected qid=%s client=%s", queue_id, server.client_ip)
             return "554 5.4.6 Error: too many hops (mail loop?)"
+        data = self._received_header(queue_id, smtp_envelope, session, now) + content
         try:
-            decision = await self._pipeline.process(smtp_envelope, content)
+            outcome = await self._pipeline.process(queue_id, smtp_envelope, data, now=now)
         except PipelineError as exc:
             log.error("event=pipeline_failed qid=%s reason=%r", queue_id, str(exc))
             return "451 4.3.0 Error: message could not be checked, try again later"
-        if isinstance(decision, Rejection):
+        if isinstance(outcome, Rejection):
             log.info(
                 "event=message_rejected qid=%s client=%s code=%s",
                 queue_id,
                 server.client_ip,
-                decision.enhanced,
+                outcome.enhanced,
             )
-            return decision.reply()
-        data = self._received_header(queue_id, smtp_envelope, session, now) + content
+            return outcome.reply()
+        messages = _spool_messages(queue_id, outcome, now)
         try:
-            await self._intake.accept(queue_id, smtp_envelope, decision, data)
+            await self._intake.accept(messages)
         except Exception as exc:
             log.error("event=spool_failed qid=%s reason=%r", queue_id, str(exc))
             return "451 4.3.0 Error: queue file write error, try again later"
@@ -135,6 +139,17 @@ class IngressHandler:
             smtp_envelope.client_ip,
             smtp_envelope.auth_user or "-",
         )
+        for message, copy in zip(messages, outcome.copies, strict=True):
+            log.info(
+                "event=copy_queued qid=%s copy_qid=%s role=%s state=%s nrcpt=%d policy=%s rules=%s",
+                queue_id,
+                message.queue_id,
+                copy.role,
+                message.state.value,
+                len(message.envelope.recipients),
+                copy.plan.policy_version,
+                ",".join(copy.plan.rules) or "-",
+            )
         return f"250 2.0.0 OK: queued as {queue_id}"
 
     def _may_relay(self, client_ip: str, session: Any) -> bool:
@@ -164,6 +179,20 @@ class IngressHandler:
             line += f"\r\n\tfor <{_printable(envelope.recipients[0])}>"
         stamp = format_datetime(datetime.fromtimestamp(now, UTC))
         return f"{line}; {stamp}\r\n".encode("utf-8", "replace")
+
+
+def _spool_messages(queue_id: str, disposition: Disposition, now: float) -> list[NewMessage]:
+    """One spool message per copy; the first keeps the queue ID the client is told."""
+    return [
+        NewMessage(
+            queue_id=queue_id if index == 0 else new_queue_id(now),
+            envelope=copy.envelope,
+            plan=copy.plan,
+            data=copy.data,
+            state=copy.state,
+        )
+        for index, copy in enumerate(disposition.copies)
+    ]
 
 
 def _hop_count(content: bytes) -> int:

@@ -10,6 +10,7 @@ from relay.model import (
     Envelope,
     Fallback,
     Plan,
+    PlanAction,
     RecipientPlan,
     RecipientState,
     RecipientStatus,
@@ -61,8 +62,16 @@ def plan_to_json(plan: Plan) -> str:
         {
             "policy_version": plan.policy_version,
             "tags": list(plan.tags),
+            "rules": list(plan.rules),
             "recipients": [
-                {"recipient": r.recipient, "tls": r.tls.value, "fallback": r.fallback.value}
+                {
+                    "recipient": r.recipient,
+                    "tls": r.tls.value,
+                    "tls_minimum": r.tls_minimum.value,
+                    "fallback": r.fallback.value,
+                    "action": r.action.value,
+                    "pool": r.pool,
+                }
                 for r in plan.recipients
             ],
         },
@@ -75,11 +84,15 @@ def plan_from_json(text: str) -> Plan:
     return Plan(
         policy_version=raw.get("policy_version", "builtin"),
         tags=tuple(raw.get("tags", ())),
+        rules=tuple(raw.get("rules", ())),
         recipients=tuple(
             RecipientPlan(
                 recipient=r["recipient"],
                 tls=TlsLevel(r["tls"]),
+                tls_minimum=TlsLevel(r.get("tls_minimum", r["tls"])),
                 fallback=Fallback(r["fallback"]),
+                action=PlanAction(r.get("action", PlanAction.DELIVER.value)),
+                pool=r.get("pool"),
             )
             for r in raw["recipients"]
         ),
