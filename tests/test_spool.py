@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -393,7 +394,7 @@ class Delivery:
 
 async def accept(intake: SpoolIntake, queue_id: str) -> NewMessage:
     message = new_message(queue_id)
-    await intake.accept(queue_id, message.envelope, message.plan, message.data)
+    await intake.accept([message])
     return message
 
 
@@ -408,6 +409,20 @@ async def test_intake_hands_over_leased_or_leaves_to_the_spool(
     assert delivery.taken[0][0] == spool.get("TAKEN")
     # The one handed over is leased to this process; the other is free for any process.
     assert claim(spool, "another-process") == ["SPOOLED"]
+
+
+async def test_intake_stores_all_copies_in_one_transaction_and_hands_over_only_active_ones(
+    spool: Spool, committer: GroupCommitter
+) -> None:
+    delivery = Delivery(room=5)
+    intake = SpoolIntake(committer, delivery, FakeClock(T0))
+    commits = committer.commits
+    held = dataclasses.replace(new_message("HELD"), state=QueueState.QUARANTINED)
+    await intake.accept([new_message("A"), held, new_message("B")])
+    assert committer.commits == commits + 1
+    assert sorted(m.queue_id for m in spool.messages()) == ["A", "B", "HELD"]
+    assert [m.queue_id for m, _ in delivery.taken] == ["A", "B"]
+    assert spool.get("HELD").state is QueueState.QUARANTINED
 
 
 async def test_intake_answers_ok_once_durable_even_if_the_lease_cannot_be_released(
