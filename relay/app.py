@@ -18,6 +18,8 @@ import signal
 import socket
 import ssl
 
+from relay.audit.trail import AuditTrail
+from relay.audit.writer import AuditLog
 from relay.clock import Clock, SystemClock
 from relay.config.schema import Config, HostPort
 from relay.delivery.mx import MxResolver
@@ -88,7 +90,11 @@ class RelayNode:
         self._scheduler: Scheduler | None = None
         # An invalid policy stops the relay here, before it listens (one file:line line).
         self.policies = PolicyStore.load(config.policies)
-        self.reloader = PolicyReloader(self.policies, config.policies)
+        # The audit keys are loaded now (a bad key stops the start); the log opens in start(),
+        # after any fork, in the process that writes it.
+        self.audit = AuditTrail(AuditLog.from_config(config.audit))
+        self.reloader = PolicyReloader(self.policies, config.policies, audit=self.audit)
+        self._audit_started = False
 
     async def start(self, *, sock: socket.socket | None = None) -> None:
         config = self.config
@@ -108,12 +114,15 @@ class RelayNode:
         # fails here, before its crash recovery could release the leases of the running one.
         listener = sock or listening_socket(config.listen.smtp, reuse_port=config.workers != 1)
         try:
+            self.audit.start()
+            self._audit_started = True
             committer, scheduler = await self._start_delivery(resolver)
         except BaseException:
             listener.close()
             raise
 
         handler = IngressHandler(
+            audit=self.audit,
             hostname=config.hostname,
             relay_from=config.relay_from,
             max_recipients=config.limits.max_recipients,
@@ -178,6 +187,7 @@ class RelayNode:
             hostname=config.hostname,
             clock=self._clock,
             demands=Demands(ca_file=config.delivery.tls_ca_file),
+            audit=self.audit,
         )
         await self._scheduler.start()
         return self._committer, self._scheduler
@@ -196,6 +206,8 @@ class RelayNode:
             self._committer.stop()
         if self._spool is not None:
             self._spool.close()
+        if self._audit_started:
+            self.audit.stop()
         log.info("event=stopped")
 
 

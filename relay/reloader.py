@@ -13,6 +13,7 @@ import contextlib
 import logging
 from pathlib import Path
 
+from relay.audit.events import AuditEvent, AuditKind, DetailValue, Recorder
 from relay.policy import PolicyStore, ReloadStatus
 
 log = logging.getLogger("relay.policy")
@@ -32,8 +33,11 @@ def directory_signature(directory: Path) -> Signature:
 
 
 class PolicyReloader:
-    def __init__(self, store: PolicyStore, directory: Path, *, interval: float = WATCH_INTERVAL) -> None:
+    def __init__(
+        self, store: PolicyStore, directory: Path, *, audit: Recorder, interval: float = WATCH_INTERVAL
+    ) -> None:
         self._store = store
+        self._audit = audit
         self._directory = directory
         self._interval = interval
         self._seen = directory_signature(directory)
@@ -52,6 +56,12 @@ class PolicyReloader:
     def reload(self, reason: str) -> None:
         self._seen = directory_signature(self._directory)
         result = self._store.try_reload(self._directory)
+        if result.status is not ReloadStatus.UNCHANGED:
+            ok = result.status is ReloadStatus.RELOADED
+            details: dict[str, DetailValue] = {"reason": reason, "ok": ok, "version": result.version}
+            if not ok:
+                details["error"] = str(result.error)[:400]
+            self._audit.record(AuditEvent(kind=AuditKind.POLICY_RELOAD, actor="policy", details=details))
         if result.status is ReloadStatus.INVALID:
             self.failures += 1
             log.error(

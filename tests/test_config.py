@@ -14,6 +14,7 @@ from typing import Any, get_type_hints
 import pytest
 import yaml
 
+from relay.audit.settings import AddressMode, AuditConfig, FsyncPolicy, SubjectMode
 from relay.config import Config, load_config
 from relay.config import values as v
 from relay.config.schema import (
@@ -57,6 +58,7 @@ def test_empty_file_gives_the_shipped_defaults(tmp_path: Path, text: str) -> Non
         Config(),
         spool=tmp_path / "var/spool",
         policies=tmp_path / "policies",
+        audit=AuditConfig(directory=tmp_path / "var/audit"),
         source=tmp_path / "relay.yaml",
     )
 
@@ -106,6 +108,17 @@ delivery:
   shutdown_timeout: 90s
   poll_interval: 0.25
   tls_ca_file: cert.pem
+audit:
+  directory: /var/log/relay-audit
+  signing_key: key.pem
+  seal_every_records: 500
+  seal_every_seconds: 60
+  rotate_bytes: 1048576
+  retention_days: 3000
+  addresses: hash
+  subjects: Hash
+  hash_key: cert.pem
+  fsync: seal
 dns:
   nameservers: ["9.9.9.9:53", "[2620:fe::fe]:53"]
   timeout: 3s
@@ -164,6 +177,18 @@ def test_full_file_round_trips_every_key(certs: Path) -> None:
         dns=DnsConfig(
             nameservers=(HostPort(host="9.9.9.9", port=53), HostPort(host="2620:fe::fe", port=53)),
             timeout=3.0,
+        ),
+        audit=AuditConfig(
+            directory=Path("/var/log/relay-audit"),
+            signing_key=certs / "key.pem",
+            seal_every_records=500,
+            seal_every_seconds=60.0,
+            rotate_bytes=1048576,
+            retention_days=3000,
+            addresses=AddressMode.HASH,
+            subjects=SubjectMode.HASH,
+            hash_key=certs / "cert.pem",
+            fsync=FsyncPolicy.SEAL,
         ),
         workers=0,
         log_level="debug",

@@ -15,6 +15,7 @@ from pathlib import Path
 import aiosmtplib
 import pytest
 
+from relay.audit.events import AuditEvent
 from relay.clock import SystemClock
 from relay.errors import PipelineError
 from relay.ingress.handler import IngressHandler
@@ -43,6 +44,14 @@ class RecordingIntake:
         self.accepted.extend(messages)
 
 
+class RecordingAudit:
+    def __init__(self) -> None:
+        self.events: list[AuditEvent] = []
+
+    def record(self, event: AuditEvent) -> None:
+        self.events.append(event)
+
+
 class FailingAnalyzer:
     async def analyze(self, data: bytes) -> tuple[MessageFacts, PhiResult]:
         raise RuntimeError("scanner exploded")
@@ -60,11 +69,14 @@ def policies(tmp_path: Path) -> PolicyStore:
     return PolicyStore.load(tmp_path)
 
 
-async def _serve(analyzer: Analyzer, policies: PolicyStore, intake: RecordingIntake) -> AsyncIterator[int]:
+async def _serve(
+    analyzer: Analyzer, policies: PolicyStore, intake: RecordingIntake, audit: RecordingAudit | None = None
+) -> AsyncIterator[int]:
     pipeline = Pipeline(
         analyzer=analyzer, policies=policies, internal_domains=frozenset(), hostname="relay.test", timeout=0.3
     )
     handler = IngressHandler(
+        audit=audit or RecordingAudit(),
         hostname="relay.test",
         relay_from=[ipaddress.ip_network("127.0.0.0/8")],
         max_recipients=10,

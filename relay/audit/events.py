@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Protocol
 
 from relay.errors import AuditError
 
@@ -101,3 +102,9 @@ def check_details(details: Mapping[str, DetailValue]) -> None:
                 raise AuditError(f"audit: detail {key} is not a finite number")
         elif value is not None and not isinstance(value, int):
             raise AuditError(f"audit: detail {key} is a {type(value).__name__}, not a scalar")
+
+
+class Recorder(Protocol):
+    """Where the server's audit events go (the node's ``AuditTrail``); ``record`` never blocks."""
+
+    def record(self, event: AuditEvent) -> None: ...

@@ -10,8 +10,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 from relay.errors import ConfigError
+from relay.markers import DURATION, SIZE
 
 MIB = 1024 * 1024
 
@@ -48,16 +50,16 @@ class FsyncPolicy(enum.Enum):
 class AuditConfig:
     """The ``audit:`` section of the configuration."""
 
-    directory: Path
+    directory: Path = Path("var/audit")
     """Where the ``audit-*.jsonl`` files, ``audit.head`` and ``audit.lock`` live; one chain per node."""
     signing_key: Path | None = None
     """Ed25519 private key (PEM) that signs seals. Without it the chain still detects careless edits,
     but anyone able to write the files could rewrite them consistently."""
     seal_every_records: int = 1000
     """A seal after this many records: bounds how much of the tail is unsigned at any moment."""
-    seal_every_seconds: float = 300.0
+    seal_every_seconds: Annotated[float, DURATION] = 300.0
     """... or after this long, so a quiet node's tail does not stay unsigned for hours."""
-    rotate_bytes: int = 64 * MIB
+    rotate_bytes: Annotated[int, SIZE] = 64 * MIB
     """A new file when the current one reaches this size (files also rotate at UTC midnight).
     64 MiB is about 200,000 records: small enough to copy, archive and verify one at a time."""
     retention_days: int = 2191

@@ -79,6 +79,40 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--policies", type=Path, help="policy directory (default: policies)")
     explain.add_argument("--json", action="store_true", help="machine-readable output")
 
+    audit = verbs.add_parser("audit", parents=[common], help="verify and search the audit log")
+    audit_verbs = audit.add_subparsers(
+        dest="audit_verb", required=True, metavar="ACTION", parser_class=_Parser
+    )
+    verify = audit_verbs.add_parser(
+        "verify", parents=[common], help="prove the log unedited, or name the first bad record"
+    )
+    verify.add_argument(
+        "--key",
+        dest="keys",
+        action="append",
+        type=Path,
+        default=[],
+        help="public (or signing) key to check seals with; repeat for older keys",
+    )
+    search = audit_verbs.add_parser(
+        "search", parents=[common], help="records about an address, message or time span"
+    )
+    search.add_argument("--recipient")
+    search.add_argument("--sender")
+    search.add_argument("--queue-id")
+    search.add_argument("--since", help="YYYY-MM-DD or an ISO 8601 time (UTC)")
+    search.add_argument("--until", help="YYYY-MM-DD (whole day) or an ISO 8601 time (UTC)")
+    search.add_argument("--kind", help="accepted, decision, delivered, deferred, bounced, ...")
+    search.add_argument("--limit", type=int, default=1000, help="at most this many records (0: all)")
+    search.add_argument("--json", action="store_true", help="JSON lines")
+    keygen = audit_verbs.add_parser(
+        "keygen", parents=[common], help="write a seal signing key (and a hash key)"
+    )
+    keygen.add_argument("path", type=Path)
+    keygen.add_argument("--hash-key", type=Path, help="also write an HMAC key for the hash privacy modes")
+    keygen.add_argument("--force", action="store_true", help="overwrite existing files")
+    audit_verbs.add_parser("prune", parents=[common], help="delete files past audit.retention_days")
+
     user = verbs.add_parser("user", parents=[common], help="manage SMTP AUTH users")
     user_verbs = user.add_subparsers(dest="user_verb", required=True, metavar="ACTION", parser_class=_Parser)
     add = user_verbs.add_parser("add", parents=[common], help="add a user or change a password")
@@ -130,6 +164,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _user_add(config, args)
     if args.verb == "policy":
         return _policy(config, args)
+    if args.verb == "audit":
+        return _audit(config, args)
     return _selfsigned(config, args)
 
 
@@ -180,6 +216,34 @@ def _policy(config: Config, args: argparse.Namespace) -> int:
             internal_domains=internal,
         )
     print(text, file=sys.stdout if code != 2 else sys.stderr)
+    return code
+
+
+def _audit(config: Config, args: argparse.Namespace) -> int:
+    from relay.cli import audit
+
+    settings = config.audit
+    if args.audit_verb == "verify":
+        keys = args.keys or ([settings.signing_key] if settings.signing_key else [])
+        code, text = audit.cmd_verify(settings.directory, keys)
+    elif args.audit_verb == "search":
+        code, text = audit.cmd_search(
+            settings.directory,
+            recipient=args.recipient,
+            sender=args.sender,
+            queue_id=args.queue_id,
+            since=args.since,
+            until=args.until,
+            kind=args.kind,
+            hash_key=settings.hash_key if settings.addresses.value == "hash" else None,
+            limit=args.limit,
+            as_json=args.json,
+        )
+    elif args.audit_verb == "keygen":
+        code, text = audit.cmd_keygen(args.path, hash_key=args.hash_key, force=args.force)
+    else:
+        code, text = audit.cmd_prune(settings, actor=f"cli:{getpass.getuser()}")
+    print(text)
     return code
 
 

@@ -7,12 +7,15 @@ while in flight is not re-queued, a flush is seen at the server's next poll.
 
 from __future__ import annotations
 
+import getpass
 import json
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from relay.audit.events import AuditEvent, AuditKind, DetailValue
+from relay.audit.writer import AuditLog
 from relay.config.schema import Config
 from relay.delivery.bounce import dsn_message
 from relay.delivery.outcome import administrative_bounce
@@ -130,6 +133,7 @@ class QueueAdmin:
     def flush(self) -> str:
         with self._spool.transaction() as db:
             count = Spool.flush_deferred(db, time.time())
+        self._record(AuditKind.ADMIN_ACTION, None, action="flush", messages=count)
         return f"{count} message(s) scheduled for immediate delivery"
 
     def hold(self, queue_id: str) -> str:
@@ -145,12 +149,14 @@ class QueueAdmin:
             if message.state not in (QueueState.HELD, QueueState.QUARANTINED):
                 raise UsageError(f"{queue_id} is {message.state.value}, not held or quarantined")
             Spool.set_state(db, queue_id, QueueState.ACTIVE, next_attempt_at=time.time())
+        self._record(AuditKind.RELEASED, message, was=message.state.value)
         return f"{queue_id}: released"
 
     def delete(self, queue_id: str) -> str:
         with self._spool.transaction() as db:
-            self._require(queue_id)
+            message = self._require(queue_id)
             Spool.remove(db, queue_id)
+        self._record(AuditKind.DELETED, message)
         return f"{queue_id}: deleted"
 
     def bounce(self, queue_id: str) -> str:
@@ -163,12 +169,27 @@ class QueueAdmin:
             Spool.remove(db, queue_id)
             if dsn is not None:
                 Spool.insert(db, dsn, now)
+        self._record(AuditKind.BOUNCED, message, dsn=dsn.queue_id if dsn else None)
         if dsn is None:
             return f"{queue_id}: bounced (null sender or a bounce itself: no DSN)"
         return f"{queue_id}: bounced, DSN queued as {dsn.queue_id}"
 
+    def _record(self, kind: AuditKind, message: SpooledMessage | None, **details: DetailValue) -> None:
+        """Every admin action goes into the audit log, with who did it."""
+        event = AuditEvent(
+            kind=kind,
+            actor=f"cli:{getpass.getuser()}",
+            queue_id=message.queue_id if message else None,
+            sender=message.envelope.sender if message else None,
+            recipients=message.pending if message else (),
+            details=details,
+        )
+        with AuditLog.from_config(self._config.audit) as audit:
+            audit.append(event)
+
     def _move(self, queue_id: str, state: QueueState, verb: str) -> str:
         with self._spool.transaction() as db:
-            self._require(queue_id)
+            message = self._require(queue_id)
             Spool.set_state(db, queue_id, state, next_attempt_at=None)
+        self._record(AuditKind.HELD, message)
         return f"{queue_id}: {verb}"

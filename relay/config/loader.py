@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import enum
 import re
 import types
 from collections.abc import Callable
@@ -20,8 +21,9 @@ from typing import Annotated, Any, NoReturn, Union, get_args, get_origin, get_ty
 import yaml
 
 from relay.config import values
-from relay.config.schema import DURATION, SIZE, Config, HostPort, IngressTlsConfig, IPNetwork
+from relay.config.schema import Config, HostPort, IngressTlsConfig, IPNetwork
 from relay.errors import ConfigError
+from relay.markers import DURATION, SIZE
 
 # A relay.yaml is a few kilobytes; a megabyte means the wrong file was named.
 _MAX_FILE_BYTES = 1 << 20
@@ -132,6 +134,8 @@ class _Walker:
             return self.sequence(node, args[0], key, pattern)
         if origin is dict:
             return self.mapping(node, args[1], key, pattern)
+        if isinstance(hint, type) and issubclass(hint, enum.Enum):
+            return self.choice(node, hint, key)
         leaf = _KEY_RULES.get(pattern) or _LEAVES[_leaf_key(hint)]
         # Collections reach the converter as empty stand-ins so it words "expected X, got a list".
         if isinstance(node, yaml.MappingNode):
@@ -145,6 +149,14 @@ class _Walker:
         except values.Invalid as exc:
             self.fail(node, key, str(exc))
         return self.check_path(value, node, key, pattern) if isinstance(value, Path) else value
+
+    def choice(self, node: yaml.Node, kind: type[enum.Enum], key: str) -> enum.Enum:
+        """An enum-typed key: one of its values, written as a string."""
+        allowed = [str(member.value) for member in kind]
+        found = self.scalar(node, key) if isinstance(node, yaml.ScalarNode) else None
+        if isinstance(found, str) and found.lower() in allowed:
+            return kind(found.lower())
+        self.fail(node, key, f"expected one of {', '.join(allowed)}, got {_kind(node)}")
 
     def scalar(self, node: yaml.Node, key: str) -> object:
         try:
@@ -188,7 +200,19 @@ class _Walker:
                 self.fail(key_node, path, f"unknown key{hint}; allowed: {', '.join(allowed)}")
             key_nodes[name] = key_node
             kwargs[name] = self.convert(value_node, hints[name], path, path)
-        result = cls(**kwargs)
+        for f in fields:
+            hint = hints[f.name]
+            if f.name not in key_nodes and dataclasses.is_dataclass(hint) and hint is not HostPort:
+                # An absent section is built like an empty one, so its relative default paths
+                # are resolved against the file's directory too.
+                empty = yaml.MappingNode("tag:yaml.org,2002:map", [], start_mark=node.start_mark)
+                kwargs[f.name] = self.section(hint, empty, f"{key}.{f.name}" if key else f.name)
+        try:
+            result = cls(**kwargs)
+        except ConfigError as exc:
+            # A section's own cross-field check: point at the key it names, else the section.
+            name = exc.key.rpartition(".")[2]
+            self.fail(key_nodes.get(name, node), exc.key or key, exc.problem)
         if isinstance(result, IngressTlsConfig):
             self.check_tls(result, key_nodes, key)
         return result

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
-DURATION = "duration"
-SIZE = "size"
+from relay.audit.settings import AuditConfig
+from relay.markers import DURATION as DURATION
+from relay.markers import SIZE as SIZE
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -130,6 +131,8 @@ class Config:
     limits: LimitsConfig = LimitsConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     dns: DnsConfig = DnsConfig()
+    audit: AuditConfig = field(default_factory=AuditConfig)
+    """The tamper-evident audit log (docs/audit.md); on by default, next to the spool."""
     workers: int = 1
     """Ingress/delivery processes sharing the listener (SO_REUSEPORT) and the spool; 0 = one per core."""
     log_level: str = "info"

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import replace
 
+from relay.audit.events import AuditEvent, AuditKind, Recorder
 from relay.clock import Clock
 from relay.config.schema import DeliveryConfig, HostPort
 from relay.delivery.bounce import dsn_message
@@ -62,6 +63,7 @@ class Scheduler:
         hostname: str,
         clock: Clock,
         demands: Demands,
+        audit: Recorder,
     ) -> None:
         self._committer = committer
         self._owner = owner
@@ -71,6 +73,7 @@ class Scheduler:
         self._hostname = hostname
         self._clock = clock
         self._demands = demands
+        self._audit = audit
         self._timeouts = Timeouts(connect=settings.connect_timeout, command=settings.command_timeout)
         self._connections = ConnectionCache(
             idle_timeout=settings.connection_idle_timeout,
@@ -364,30 +367,21 @@ class Scheduler:
                 Spool.insert(db, dsn, now)
 
         await self._committer.run(write)
-        for result in outcome.delivered:
-            log.info(
-                "event=delivered qid=%s to=<%s> relay=%s reply=%r",
-                message.queue_id,
-                result.recipient,
-                result.remote_host,
-                str(result.reply),
-            )
-        for result in outcome.deferred:
-            log.info(
-                "event=deferred qid=%s to=<%s> relay=%s reply=%r",
-                message.queue_id,
-                result.recipient,
-                result.remote_host or "-",
-                str(result.reply),
-            )
-        for result in outcome.bounced:
-            log.info(
-                "event=bounced qid=%s to=<%s> relay=%s reply=%r",
-                message.queue_id,
-                result.recipient,
-                result.remote_host or "-",
-                str(result.reply),
-            )
+        for kind, results in (
+            (AuditKind.DELIVERED, outcome.delivered),
+            (AuditKind.DEFERRED, outcome.deferred),
+            (AuditKind.BOUNCED, outcome.bounced),
+        ):
+            for result in results:
+                log.info(
+                    "event=%s qid=%s to=<%s> relay=%s reply=%r",
+                    kind.value,
+                    message.queue_id,
+                    result.recipient,
+                    result.remote_host or "-",
+                    str(result.reply),
+                )
+                self._audit.record(_delivery_event(kind, message, result))
         if dsn is not None:
             log.info(
                 "event=dsn_queued qid=%s dsn_qid=%s to=<%s>",
@@ -398,3 +392,21 @@ class Scheduler:
             self.offer(dsn.as_spooled(now), dsn.data)
         if update is None:
             log.info("event=removed qid=%s", message.queue_id)
+
+
+def _delivery_event(kind: AuditKind, message: SpooledMessage, result: RecipientResult) -> AuditEvent:
+    return AuditEvent(
+        kind=kind,
+        actor="delivery",
+        queue_id=message.queue_id,
+        sender=message.envelope.sender,
+        recipients=(result.recipient,),
+        details={
+            "remote_host": result.remote_host or None,
+            "reply_code": result.reply.code,
+            "status": result.reply.enhanced or None,
+            "reply": str(result.reply)[:300],
+            "attempt": message.attempts + 1,
+            "tls_minimum": message.plan.for_recipient(result.recipient).tls_minimum.value,
+        },
+    )

@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any, Protocol
 
+from relay.audit.events import AuditEvent, AuditKind, Recorder
 from relay.clock import Clock
 from relay.config.schema import IPNetwork
-from relay.disposition import Disposition
+from relay.disposition import Copy, Disposition
 from relay.errors import PipelineError
 from relay.ingress.server import AuthenticatedUser, RelaySMTP
-from relay.model import Envelope, Rejection
+from relay.model import Envelope, QueueState, Rejection
 from relay.pipeline import Pipeline
 from relay.spool import NewMessage
 from relay.spool.records import new_queue_id
@@ -46,6 +47,7 @@ class IngressHandler:
     def __init__(
         self,
         *,
+        audit: Recorder,
         hostname: str,
         relay_from: Sequence[IPNetwork],
         max_recipients: int,
@@ -59,6 +61,7 @@ class IngressHandler:
         self._pipeline = pipeline
         self._intake = intake
         self._clock = clock
+        self._audit = audit
 
     async def handle_EHLO(
         self, server: RelaySMTP, session: Any, envelope: Any, hostname: str, responses: list[str]
@@ -123,6 +126,16 @@ class IngressHandler:
                 server.client_ip,
                 outcome.enhanced,
             )
+            self._audit.record(
+                AuditEvent(
+                    kind=AuditKind.REJECTED,
+                    actor="smtp",
+                    queue_id=queue_id,
+                    sender=smtp_envelope.sender,
+                    recipients=smtp_envelope.recipients,
+                    details={"code": outcome.code, "status": outcome.enhanced, "reason": "policy"},
+                )
+            )
             return outcome.reply()
         messages = _spool_messages(queue_id, outcome, now)
         try:
@@ -139,7 +152,23 @@ class IngressHandler:
             smtp_envelope.client_ip,
             smtp_envelope.auth_user or "-",
         )
+        self._audit.record(
+            AuditEvent(
+                kind=AuditKind.ACCEPTED,
+                actor="smtp",
+                queue_id=queue_id,
+                sender=smtp_envelope.sender,
+                recipients=smtp_envelope.recipients,
+                details={
+                    "size": len(data),
+                    "client_ip": smtp_envelope.client_ip,
+                    "auth_user": smtp_envelope.auth_user,
+                    "copies": len(messages),
+                },
+            )
+        )
         for message, copy in zip(messages, outcome.copies, strict=True):
+            self._audit.record(_decision_event(queue_id, message, copy))
             log.info(
                 "event=copy_queued qid=%s copy_qid=%s role=%s state=%s nrcpt=%d policy=%s rules=%s",
                 queue_id,
@@ -179,6 +208,28 @@ class IngressHandler:
             line += f"\r\n\tfor <{_printable(envelope.recipients[0])}>"
         stamp = format_datetime(datetime.fromtimestamp(now, UTC))
         return f"{line}; {stamp}\r\n".encode("utf-8", "replace")
+
+
+def _decision_event(queue_id: str, message: NewMessage, copy: Copy) -> AuditEvent:
+    """What the policy decided for one copy: the rules, the TLS floor, where it went."""
+    floors = sorted({entry.tls_minimum.value for entry in copy.plan.recipients})
+    quarantined = message.state is QueueState.QUARANTINED
+    return AuditEvent(
+        kind=AuditKind.QUARANTINED if quarantined else AuditKind.DECISION,
+        actor="policy",
+        queue_id=message.queue_id,
+        sender=message.envelope.sender,
+        recipients=message.envelope.recipients,
+        details={
+            "message": queue_id,
+            "role": copy.role,
+            "policy": copy.plan.policy_version,
+            "rules": ",".join(copy.plan.rules)[:500],
+            "tags": ",".join(copy.plan.tags)[:500],
+            "tls_minimum": ",".join(floors),
+            "action": ",".join(sorted({e.action.value for e in copy.plan.recipients})),
+        },
+    )
 
 
 def _spool_messages(queue_id: str, disposition: Disposition, now: float) -> list[NewMessage]:
