@@ -186,7 +186,7 @@ class RelayNode:
             resolver=resolver,
             hostname=config.hostname,
             clock=self._clock,
-            demands=Demands(ca_file=config.delivery.tls_ca_file),
+            demands=Demands(ca_file=config.outbound_tls.ca_file),
             audit=self.audit,
         )
         await self._scheduler.start()

@@ -11,6 +11,12 @@ NXDOMAIN; an existing name without the asked type gets NOERROR with no data. CNA
 followed within the server's own data. Faults are injected per name: ``fail(name)`` answers
 SERVFAIL and ``silence(name)`` never answers (the client times out). Only loopback addresses
 may be bound, so no test can reach a real resolver through it.
+
+It can also stand in for the local validating resolver DANE needs: ``sign(zone)`` marks a zone
+as DNSSEC-signed, and answers about names in it (data, no data or NXDOMAIN) then carry the AD
+bit when the query asked for it with AD or DO, as unbound does (RFC 6840 section 5.7). An
+answer that follows a CNAME into an unsigned zone does not. ``bogus(name)`` answers SERVFAIL,
+which is what a validating resolver answers when signatures do not validate.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ class DnsServer:
         *,
         servfail: Iterable[str] = (),
         silent: Iterable[str] = (),
+        signed: Iterable[str] = (),
         host: str = "127.0.0.1",
     ) -> None:
         if not ipaddress.ip_address(host).is_loopback:
@@ -63,6 +70,7 @@ class DnsServer:
         self._data: dict[dns.name.Name, dict[dns.rdatatype.RdataType, dns.rrset.RRset]] = {}
         self._servfail: set[dns.name.Name] = set()
         self._silent: set[dns.name.Name] = set()
+        self._signed: set[dns.name.Name] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -76,6 +84,8 @@ class DnsServer:
             self.fail(name)
         for name in silent:
             self.silence(name)
+        for zone in signed:
+            self.sign(zone)
 
     # -- data and faults ---------------------------------------------------------------------
 
@@ -91,6 +101,11 @@ class DnsServer:
             else:
                 existing.union_update(rrset)
 
+    def remove(self, name: str, rdtype: str) -> None:
+        """Drop the records of ``rdtype`` at ``name`` (to republish them changed)."""
+        with self._lock:
+            self._data.get(dns.name.from_text(name), {}).pop(dns.rdatatype.from_text(rdtype), None)
+
     def fail(self, name: str) -> None:
         """Answer SERVFAIL for every question about ``name``."""
         with self._lock:
@@ -100,6 +115,18 @@ class DnsServer:
         """Never answer questions about ``name``."""
         with self._lock:
             self._silent.add(dns.name.from_text(name))
+
+    def sign(self, zone: str) -> None:
+        """Treat ``zone`` and every name below it as DNSSEC-signed and validated (AD answers)."""
+        with self._lock:
+            self._signed.add(dns.name.from_text(zone))
+
+    def bogus(self, name: str) -> None:
+        """Answer as a validating resolver does when ``name``'s signatures fail: SERVFAIL."""
+        self.fail(name)
+
+    def _is_signed(self, name: dns.name.Name) -> bool:
+        return any(name.is_subdomain(zone) for zone in self._signed)
 
     # -- what the relay needs to reach it ----------------------------------------------------
 
@@ -228,6 +255,10 @@ class DnsServer:
                 response.set_rcode(dns.rcode.SERVFAIL)
                 return response
             response.set_rcode(self._answer(qname, qtype, response))
+            asked = bool(query.flags & dns.flags.AD) or bool(query.ednsflags & dns.flags.DO)
+            owners = [qname, *(rrset.name for rrset in response.answer)]
+            if asked and response.rcode() != dns.rcode.SERVFAIL and all(self._is_signed(o) for o in owners):
+                response.flags |= dns.flags.AD
         return response
 
     def _answer(

@@ -27,6 +27,7 @@ from relay.config.schema import (
     ListenConfig,
 )
 from relay.errors import ConfigError
+from relay.tls.settings import TlsOutboundConfig
 
 
 def write(directory: Path, text: str, name: str = "relay.yaml") -> Path:
@@ -59,6 +60,9 @@ def test_empty_file_gives_the_shipped_defaults(tmp_path: Path, text: str) -> Non
         spool=tmp_path / "var/spool",
         policies=tmp_path / "policies",
         audit=AuditConfig(directory=tmp_path / "var/audit"),
+        outbound_tls=TlsOutboundConfig(
+            cache_path=tmp_path / "tls/mta-sts.sqlite3", report_dir=tmp_path / "tls/reports"
+        ),
         source=tmp_path / "relay.yaml",
     )
 
@@ -107,7 +111,18 @@ delivery:
   connection_idle_timeout: 500ms
   shutdown_timeout: 90s
   poll_interval: 0.25
-  tls_ca_file: cert.pem
+outbound_tls:
+  mta_sts: false
+  dane: false
+  mta_sts_port: 8443
+  ca_file: cert.pem
+  cache_path: /var/cache/relay/mta-sts.sqlite3
+  cache_max_entries: 50
+  fetch_timeout: 5s
+  max_policy_size: 32K
+  report_dir: reports
+  report_organization: Example Clinic
+  report_contact: mailto:postmaster@example.org
 audit:
   directory: /var/log/relay-audit
   signing_key: key.pem
@@ -172,7 +187,19 @@ def test_full_file_round_trips_every_key(certs: Path) -> None:
             connection_idle_timeout=0.5,
             shutdown_timeout=90.0,
             poll_interval=0.25,
-            tls_ca_file=certs / "cert.pem",
+        ),
+        outbound_tls=TlsOutboundConfig(
+            mta_sts=False,
+            dane=False,
+            mta_sts_port=8443,
+            ca_file=certs / "cert.pem",
+            cache_path=Path("/var/cache/relay/mta-sts.sqlite3"),
+            cache_max_entries=50,
+            fetch_timeout=5.0,
+            max_policy_size=32 * 1024,
+            report_dir=certs / "reports",
+            report_organization="Example Clinic",
+            report_contact="mailto:postmaster@example.org",
         ),
         dns=DnsConfig(
             nameservers=(HostPort(host="9.9.9.9", port=53), HostPort(host="2620:fe::fe", port=53)),

@@ -148,7 +148,7 @@ def test_verified_tls_never_degrades(relay: RelaySetup, archive: Sink, ca: Local
         context = ca.issue("127.0.0.1", expired=True).server_context()
     with Sink(tls_context=context) as sink:
         configure(relay, sink, archive)
-        relay.configure(delivery={"tls_ca_file": str(ca.ca_cert)})
+        relay.configure(outbound_tls={"ca_file": str(ca.ca_cert)})
         relay.start()
         assert send(relay, ["a@dest.test"], message("[encrypt] five")) == {}
         relay.wait_for_log("event=tls_unmet", timeout=20)
@@ -164,7 +164,7 @@ def test_verified_tls_delivers_when_the_certificate_checks_out(
 ) -> None:
     with Sink(tls_context=ca.issue("127.0.0.1").server_context()) as sink:
         configure(relay, sink, archive)
-        relay.configure(delivery={"tls_ca_file": str(ca.ca_cert)})
+        relay.configure(outbound_tls={"ca_file": str(ca.ca_cert)})
         relay.start()
         assert send(relay, ["a@dest.test"], message("[encrypt] six")) == {}
         [received] = sink.wait_for(1)

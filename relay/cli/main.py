@@ -124,6 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
     selfsigned = tls_verbs.add_parser(
         "selfsigned", parents=[common], help="write a self-signed certificate for development"
     )
+    tls_check = tls_verbs.add_parser(
+        "check", parents=[common], help="live preflight: MX, STARTTLS, certificates, MTA-STS, DANE"
+    )
+    tls_check.add_argument("domain")
+    tls_report = tls_verbs.add_parser(
+        "report", parents=[common], help="the TLS-RPT (RFC 8460) report of a day"
+    )
+    tls_report.add_argument("--date", required=True, help="YYYY-MM-DD (UTC)")
+    tls_report.add_argument("--domain", help="only this policy domain")
     selfsigned.add_argument("--cert", type=Path, help="certificate path (default: tls.cert)")
     selfsigned.add_argument("--key", type=Path, help="key path (default: tls.key)")
     selfsigned.add_argument("--hostname", help="name in the certificate (default: hostname)")
@@ -150,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.verb == "tls" and args.cert and args.key:
+    if args.verb == "tls" and args.tls_verb == "selfsigned" and args.cert and args.key:
         return _selfsigned(None, args)  # a dev pair needs no configuration (it may not exist yet)
     config = load_config(args.config)
     if args.verb == "check-config":
@@ -166,6 +175,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _policy(config, args)
     if args.verb == "audit":
         return _audit(config, args)
+    if args.verb == "tls" and args.tls_verb != "selfsigned":
+        return _tls(config, args)
     return _selfsigned(config, args)
 
 
@@ -244,6 +255,19 @@ def _audit(config: Config, args: argparse.Namespace) -> int:
     else:
         code, text = audit.cmd_prune(settings, actor=f"cli:{getpass.getuser()}")
     print(text)
+    return code
+
+
+def _tls(config: Config, args: argparse.Namespace) -> int:
+    from relay.cli import tls
+
+    if args.tls_verb == "check":
+        code, text = tls.cmd_check(args.domain, config, settings=config.outbound_tls)
+    else:
+        code, text = tls.cmd_report(args.date, config, settings=config.outbound_tls, domain=args.domain)
+    if code == EXIT_USAGE:
+        text = f"relay: error: {text}"
+    print(text, file=sys.stdout if code == 0 else sys.stderr)
     return code
 
 

@@ -31,6 +31,7 @@ _MAX_FILE_BYTES = 1 << 20
 Leaf = Callable[[object], object]
 
 _LEAVES: dict[object, Leaf] = {
+    bool: values.to_bool,
     int: values.to_int,
     str: values.to_str,
     Path: values.to_path,
@@ -253,7 +254,7 @@ class _Walker:
     def check_path(self, path: Path, node: yaml.Node, key: str, pattern: str) -> Path:
         """Resolve against the config's directory; files the relay reads must exist now."""
         path = self.base / path
-        if pattern in ("tls.cert", "tls.key", "delivery.tls_ca_file"):
+        if pattern in ("tls.cert", "tls.key", "outbound_tls.ca_file"):
             try:
                 with path.open("rb"):
                     pass

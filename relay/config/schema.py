@@ -18,6 +18,7 @@ from typing import Annotated
 from relay.audit.settings import AuditConfig
 from relay.markers import DURATION as DURATION
 from relay.markers import SIZE as SIZE
+from relay.tls.settings import TlsOutboundConfig
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -97,8 +98,6 @@ class DeliveryConfig:
     """How long an idle reusable connection is kept open."""
     shutdown_timeout: Annotated[float, DURATION] = 30.0
     """On SIGTERM, in-flight deliveries get this long to finish; the rest stays spooled."""
-    tls_ca_file: Path | None = None
-    """CA certificates (PEM) that ``verified`` TLS trusts; empty means the system's CA store."""
     poll_interval: Annotated[float, DURATION] = 1.0
     """How often the scheduler looks for due messages it was not told about."""
 
@@ -131,6 +130,8 @@ class Config:
     limits: LimitsConfig = LimitsConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     dns: DnsConfig = DnsConfig()
+    outbound_tls: TlsOutboundConfig = field(default_factory=TlsOutboundConfig)
+    """TLS toward recipients' servers: MTA-STS, DANE, the CA store, TLS-RPT (docs/tls.md)."""
     audit: AuditConfig = field(default_factory=AuditConfig)
     """The tamper-evident audit log (docs/audit.md); on by default, next to the spool."""
     workers: int = 1

@@ -75,6 +75,12 @@ def to_str(value: object) -> str:
     return value.strip()
 
 
+def to_bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"expected true or false, got {describe(value)}")
+    return value
+
+
 def to_path(value: object) -> Path:
     """A path as written; the loader resolves it against the configuration file's directory."""
     if not isinstance(value, str) or not value.strip():

@@ -1,0 +1,121 @@
+"""DNS questions of the TLS layer (TLSA, MX security, MTA-STS TXT, policy host addresses).
+
+Asked through the relay's configured resolver (``dns.nameservers``), never behind its back, so
+tests point it at a loopback server and production at a local validating resolver. Each query
+asks for DNSSEC status (AD and DO set, RFC 6840 section 5.7 and RFC 3225) and returns whether
+the answer was authenticated: the relay trusts the AD bit of the resolver it is configured
+with, so that resolver must be a validating one on the same host (unbound on 127.0.0.1), since an
+AD bit that crossed a network is only as good as that network.
+
+Every outcome is a ``DnsAnswer`` value; dnspython's exceptions end here.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import dns.asyncresolver
+import dns.exception
+import dns.flags
+import dns.inet
+import dns.message
+import dns.name
+import dns.nameserver
+import dns.rcode
+import dns.rdata
+import dns.rdatatype
+import dns.resolver
+
+from relay.config.schema import DnsConfig
+from relay.errors import ConfigError
+
+EDNS_PAYLOAD = 1232
+"""As in relay/delivery/mx.py (DNS flag day 2020): fits TLSA sets without fragmentation."""
+
+
+class DnsKind(enum.Enum):
+    FOUND = "found"
+    NODATA = "nodata"
+    NXDOMAIN = "nxdomain"
+    SERVFAIL = "servfail"
+    """The resolver answered SERVFAIL: for a validating resolver, often a bogus signature."""
+    TIMEOUT = "timeout"
+    ERROR = "error"
+    """Anything else that left us without an answer (refused, malformed, network error)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DnsAnswer:
+    kind: DnsKind
+    rdata: tuple[dns.rdata.Rdata, ...] = ()
+    authenticated: bool = False
+    """The resolver set AD: the answer (or the denial) is DNSSEC-validated."""
+    detail: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.kind in (DnsKind.SERVFAIL, DnsKind.TIMEOUT, DnsKind.ERROR)
+
+
+class DnsClient:
+    """dnspython's async stub resolver, configured from ``DnsConfig``, asking for AD."""
+
+    def __init__(self, config: DnsConfig) -> None:
+        if config.nameservers:
+            resolver = dns.asyncresolver.Resolver(configure=False)
+            for ns in config.nameservers:
+                if not dns.inet.is_address(ns.host):
+                    raise ConfigError(f"{ns.host!r} is not an IP address", key="dns.nameservers")
+            resolver.nameservers = [
+                dns.nameserver.Do53Nameserver(ns.host, ns.port) for ns in config.nameservers
+            ]
+        else:
+            try:
+                resolver = dns.asyncresolver.Resolver()  # /etc/resolv.conf
+            except (dns.exception.DNSException, OSError) as exc:
+                raise ConfigError(
+                    f"no nameservers given and the system resolver is unusable: {exc}", key="dns.nameservers"
+                ) from exc
+        resolver.lifetime = config.timeout
+        resolver.flags = dns.flags.RD | dns.flags.AD
+        resolver.use_edns(0, dns.flags.DO, EDNS_PAYLOAD)
+        self._resolver = resolver
+        self._timeout = config.timeout
+
+    async def query(self, name: str, rdtype: str) -> DnsAnswer:
+        """One lookup of ``name`` (absolute or not, no search list), bounded by the DNS timeout."""
+        try:
+            qname = dns.name.from_text(name)
+            kind = dns.rdatatype.from_text(rdtype)
+        except dns.exception.DNSException as exc:
+            return DnsAnswer(kind=DnsKind.ERROR, detail=f"{name}: invalid name: {exc}")
+        what = f"{qname.to_text(omit_final_dot=True)} {rdtype}"
+        try:
+            answer = await self._resolver.resolve(
+                qname, kind, lifetime=self._timeout, search=False, raise_on_no_answer=False
+            )
+        except dns.resolver.NXDOMAIN as exc:
+            return DnsAnswer(
+                kind=DnsKind.NXDOMAIN, authenticated=_nx_authenticated(exc), detail=f"{what}: NXDOMAIN"
+            )
+        except dns.resolver.LifetimeTimeout:
+            return DnsAnswer(kind=DnsKind.TIMEOUT, detail=f"{what}: timed out after {self._timeout:g}s")
+        except dns.resolver.NoNameservers as exc:
+            errors = exc.kwargs.get("errors") or []
+            servfail = any(str(error[3]) == "SERVFAIL" for error in errors)
+            text = (
+                "; ".join(f"{error[0]} answered {error[3]}" for error in errors) or "no nameserver answered"
+            )
+            return DnsAnswer(kind=DnsKind.SERVFAIL if servfail else DnsKind.ERROR, detail=f"{what}: {text}")
+        except (dns.exception.DNSException, OSError) as exc:
+            return DnsAnswer(kind=DnsKind.ERROR, detail=f"{what}: {type(exc).__name__}: {exc}")
+        authenticated = bool(answer.response.flags & dns.flags.AD)
+        if answer.rrset is None:
+            return DnsAnswer(kind=DnsKind.NODATA, authenticated=authenticated, detail=f"{what}: no records")
+        return DnsAnswer(kind=DnsKind.FOUND, rdata=tuple(answer.rrset), authenticated=authenticated)
+
+
+def _nx_authenticated(exc: dns.resolver.NXDOMAIN) -> bool:
+    responses: dict[dns.name.Name, dns.message.Message] = exc.kwargs.get("responses") or {}
+    return bool(responses) and all(bool(r.flags & dns.flags.AD) for r in responses.values())

@@ -1,0 +1,274 @@
+"""``TlsPolicy``: the one object delivery talks to about outbound TLS.
+
+Delivery wires it in four steps per recipient domain (see docs/tls.md, "For developers"):
+
+1. ``plan = await tls.requirements(domain, hops, requested, minimum)`` before connecting: per
+   hop DELIVER (with a requirement), SKIP, BOGUS or UNMET, and for the domain DELIVER, FALLBACK
+   (apply the plan's fallback) or DEFER.
+2. For each usable hop: connect with ``tls_context=tls.ssl_context_for(hop)`` (None means no
+   STARTTLS at all) and ``server_hostname=hop.host``.
+3. Right after STARTTLS, before MAIL FROM: ``check = tls.check_peer(hop, ssl_object, hop.host)``
+   with the session's ``ssl.SSLObject`` (None when the session is not encrypted). When
+   ``check.ok`` is false: QUIT, and try the next hop; a failed handshake counts the same, its
+   reason from ``verify.handshake_failure``. When every usable hop failed,
+   ``plan.after_failures(failed_hosts)`` says FALLBACK or DEFER. Never retry a hop with less.
+4. ``tls.record(plan, hop, check, receiving_ip=...)`` for TLS-RPT, and ``check`` is what the
+   delivery records (level reached, protocol, cipher, certificate).
+
+It owns the DNS client, the DANE lookup, the MTA-STS resolver with its persistent cache, the
+SSL contexts (built once per requirement) and the TLS-RPT log. ``close()`` releases the cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Protocol
+
+from relay.clock import Clock, SystemClock
+from relay.config.schema import DnsConfig
+from relay.model import TlsLevel
+from relay.tls.dane import DaneLookup
+from relay.tls.dnsquery import DnsClient
+from relay.tls.levels import (
+    DaneState,
+    DomainTlsPlan,
+    HopAction,
+    HopTls,
+    StsMode,
+    StsState,
+    TlsRequirement,
+    plan_domain,
+)
+from relay.tls.mtasts.cache import PolicyCache
+from relay.tls.mtasts.fetch import PolicyFetcher
+from relay.tls.mtasts.policy import PolicyMode
+from relay.tls.mtasts.resolver import MtaStsResolver, MtaStsResult, StsStatus
+from relay.tls.names import normalise, wildcard_match
+from relay.tls.report import PolicyType, SessionResult, TlsRptLog
+from relay.tls.results import FailureType, TlsCheck
+from relay.tls.settings import TlsOutboundConfig
+from relay.tls.verify import check_peer
+
+MIN_REQUIRED_TLS = ssl.TLSVersion.TLSv1_2
+"""When TLS is required it is 1.2 or later (RFC 8996 retired 1.0 and 1.1; RFC 7672 section 8.1)."""
+
+
+class Hop(Protocol):
+    """What ``requirements`` needs of a next hop (``relay.delivery.mx.NextHop`` is one)."""
+
+    @property
+    def host(self) -> str: ...
+
+
+def make_context(requirement: TlsRequirement, *, ca_file: str | None = None) -> ssl.SSLContext | None:
+    """The client context for a requirement; None for NONE (do not even try STARTTLS)."""
+    if requirement is TlsRequirement.NONE:
+        return None
+    if requirement.pkix:
+        context = ssl.create_default_context(cafile=ca_file)  # CERT_REQUIRED, check_hostname
+    else:
+        # Unverified: OPPORTUNISTIC and ENCRYPTED by definition, DANE because the TLSA records
+        # (checked by check_peer) replace the CAs (RFC 7672 section 3.1).
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if requirement.requires_tls:
+        context.minimum_version = MIN_REQUIRED_TLS
+    return context
+
+
+class TlsPolicy:
+    def __init__(
+        self,
+        settings: TlsOutboundConfig,
+        dns: DnsConfig,
+        *,
+        clock: Clock | None = None,
+        persistent_cache: bool = True,
+    ) -> None:
+        self.settings = settings
+        self._clock = clock or SystemClock()
+        self._dns = DnsClient(dns)
+        self._dane = DaneLookup(self._dns)
+        self._ca_file = str(settings.ca_file) if settings.ca_file is not None else None
+        self._cache = (
+            PolicyCache(settings.cache_path, max_entries=settings.cache_max_entries)
+            if persistent_cache and settings.mta_sts
+            else None
+        )
+        https = ssl.create_default_context(cafile=self._ca_file)
+        https.minimum_version = MIN_REQUIRED_TLS
+        fetcher = PolicyFetcher(
+            self._dns,
+            ssl_context=https,
+            port=settings.mta_sts_port,
+            timeout=settings.fetch_timeout,
+            max_size=settings.max_policy_size,
+        )
+        self._sts = MtaStsResolver(self._dns, fetcher, clock=self._clock, cache=self._cache)
+        self._contexts = {r: make_context(r, ca_file=self._ca_file) for r in TlsRequirement}
+        self.report = TlsRptLog(settings.report_dir)
+
+    async def mta_sts(self, domain: str) -> MtaStsResult:
+        if not self.settings.mta_sts:
+            return MtaStsResult(status=StsStatus.NONE, detail="MTA-STS disabled in the configuration")
+        return await self._sts.policy_for(domain)
+
+    async def dane_states(
+        self, domain: str, hosts: Sequence[str], *, routed: bool = False
+    ) -> dict[str, DaneState]:
+        if not self.settings.dane:
+            return {}
+        return await self._dane.states(domain, hosts, routed=routed)
+
+    async def requirements(
+        self,
+        domain: str,
+        hops: Sequence[Hop],
+        requested: TlsLevel,
+        minimum: TlsLevel,
+        *,
+        routed: bool = False,
+    ) -> DomainTlsPlan:
+        """The TLS plan for ``domain`` over ``hops`` (MX hosts in order, or a static route's
+        host with ``routed=True``); DNS and the policy fetch are bounded by their timeouts."""
+        hosts = [normalise(h.host) for h in hops]
+        sts, dane = await asyncio.gather(self.mta_sts(domain), self.dane_states(domain, hosts, routed=routed))
+        return plan_domain(
+            normalise(domain),
+            hosts,
+            requested=requested,
+            minimum=minimum,
+            sts=sts_state(sts),
+            dane=dane,
+            routed=routed,
+        )
+
+    def ssl_context_for(self, requirement: TlsRequirement | HopTls) -> ssl.SSLContext | None:
+        """The context to STARTTLS with (shared, do not modify); None: no STARTTLS at all."""
+        if isinstance(requirement, HopTls):
+            requirement = requirement.requirement
+        return self._contexts[requirement]
+
+    def check_peer(
+        self, hop: HopTls, ssl_object: ssl.SSLObject | ssl.SSLSocket | None, host: str
+    ) -> TlsCheck:
+        """Whether the session meets ``hop``'s requirement (see verify.check_peer)."""
+        return check_peer(hop, ssl_object, host, now=datetime.fromtimestamp(self._clock.now(), UTC))
+
+    def record(
+        self,
+        plan: DomainTlsPlan,
+        hop: HopTls,
+        check: TlsCheck | None,
+        *,
+        receiving_ip: str = "",
+        sending_ip: str = "",
+        failure: FailureType | None = None,
+    ) -> SessionResult:
+        """Log one session (or refusal) for TLS-RPT and return what was logged."""
+        result = session_result(
+            plan,
+            hop,
+            check,
+            at=self._clock.now(),
+            receiving_ip=receiving_ip,
+            sending_ip=sending_ip,
+            failure=failure,
+        )
+        self.report.record(result)
+        return result
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+
+
+def sts_state(result: MtaStsResult) -> StsState:
+    """What the TLS levels need to know of an MTA-STS lookup."""
+    policy = result.policy
+    failure = result.failure.value if result.failure is not None else ""
+    if result.status is not StsStatus.VALID or policy is None:
+        return StsState(failure=failure)
+    mode = {PolicyMode.ENFORCE: StsMode.ENFORCE, PolicyMode.TESTING: StsMode.TESTING}.get(
+        policy.mode, StsMode.NONE
+    )
+    return StsState(
+        mode=mode,
+        mx=policy.mx,
+        policy_id=result.policy_id,
+        policy_strings=tuple(policy.to_text().splitlines()),
+        failure=failure,
+    )
+
+
+def session_result(
+    plan: DomainTlsPlan,
+    hop: HopTls,
+    check: TlsCheck | None,
+    *,
+    at: float,
+    receiving_ip: str = "",
+    sending_ip: str = "",
+    failure: FailureType | None = None,
+) -> SessionResult:
+    """The TLS-RPT result of one session: the policy that applied and whether it held.
+
+    ``check`` None with ``failure`` describes a handshake that failed; SKIP and BOGUS hops are
+    reported as failures of the MTA-STS policy and of DNSSEC respectively. For an MTA-STS
+    policy in testing mode, what is reported is whether the policy *would* have held, judged
+    from the leaf certificate (listed host, name, dates), since the session was not verified.
+    """
+    sts = plan.sts
+    strings: tuple[str, ...] = ()
+    mx_host: tuple[str, ...] = ()
+    if hop.requirement is TlsRequirement.DANE or hop.tlsa:
+        policy_type, strings = PolicyType.TLSA, tuple(r.presentation() for r in hop.tlsa)
+    elif sts.mode is not StsMode.NONE or sts.failure:
+        policy_type, strings, mx_host = PolicyType.STS, sts.policy_strings, sts.mx
+    else:
+        policy_type = PolicyType.NO_POLICY
+    reason = ""
+    if hop.action is HopAction.BOGUS:
+        policy_type, failure, reason = PolicyType.TLSA, FailureType.DNSSEC_INVALID, hop.reason
+    elif hop.action is HopAction.SKIP:
+        failure, reason = FailureType.VALIDATION_FAILURE, hop.reason
+    elif sts.mode is StsMode.NONE and sts.failure and policy_type is PolicyType.STS:
+        failure, reason = FailureType(sts.failure), "policy fetch failed"
+    elif check is not None and not check.ok:
+        failure, reason = check.failure or FailureType.VALIDATION_FAILURE, check.reason
+    elif check is not None and sts.mode is StsMode.TESTING and policy_type is PolicyType.STS:
+        failure, reason = _testing_failure(hop, check, at)
+    elif check is None and failure is None:
+        failure = FailureType.VALIDATION_FAILURE
+    return SessionResult(
+        at=at,
+        policy_domain=plan.domain,
+        policy_type=policy_type,
+        policy_strings=strings,
+        mx_host=mx_host,
+        success=failure is None,
+        failure=failure,
+        receiving_mx_hostname=hop.host,
+        receiving_ip=receiving_ip,
+        sending_mta_ip=sending_ip,
+        detail=reason,
+    )
+
+
+def _testing_failure(hop: HopTls, check: TlsCheck, at: float) -> tuple[FailureType | None, str]:
+    if hop.mx_pattern is None:
+        return FailureType.VALIDATION_FAILURE, f"{hop.host} is not listed in the MTA-STS policy"
+    if check.level_reached is TlsLevel.NONE:
+        return FailureType.STARTTLS_NOT_SUPPORTED, "no STARTTLS"
+    cert = check.certificate
+    if cert is None:
+        return FailureType.VALIDATION_FAILURE, "no certificate"
+    if datetime.fromisoformat(cert.not_after).timestamp() < at:
+        return FailureType.CERTIFICATE_EXPIRED, f"certificate expired {cert.not_after}"
+    if not any(wildcard_match(name, hop.host) for name in cert.names):
+        return FailureType.CERTIFICATE_HOST_MISMATCH, f"certificate is for {', '.join(cert.names)}"
+    return None, ""
