@@ -3,22 +3,31 @@
 ``RelaySetup(tmp_path)`` writes a relay.yaml (overrides as nested dicts) and can start the
 server with ``start()``, stop it with SIGTERM (``stop()``) or SIGKILL (``kill()``), run CLI verbs
 against the same config (``cli("queue", "list")``) and read its log. Tests never mock the relay.
+``serving(setup)`` runs one for a module's tests and checks that it stops cleanly; the functions
+after it read what the relay did from outside: its queue as the CLI lists it, its spool, and the
+events in its log.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from relay.model import QueueState
+from relay.spool import Spool
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -105,7 +114,9 @@ class RelaySetup:
         self.process.wait(10)
         self.process = None
 
-    def cli(self, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, input: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [sys.executable, "-m", "relay.cli.main", "-c", str(self.config_path), *args],
             capture_output=True, text=True, env=self.env, input=input, timeout=60,
@@ -130,6 +141,45 @@ class RelaySetup:
             self.process.kill()
             self.process.wait(10)
         self.process = None
+
+
+@contextmanager
+def serving(setup: RelaySetup) -> Iterator[RelaySetup]:
+    """``setup`` started, for a module's tests; at the end it must still be running and stop
+    cleanly (exit code 0), and it is killed if it did not."""
+    setup.start()
+    try:
+        yield setup
+        assert setup.process is not None and setup.process.poll() is None, setup.log()[-4000:]
+        assert setup.stop() == 0
+    finally:
+        setup.close()
+
+
+def queue_list(relay: RelaySetup) -> list[dict[str, Any]]:
+    """``relay queue list --json``, as an admin would run it."""
+    listed = json.loads(relay.cli("queue", "list", "--json").stdout)
+    assert isinstance(listed, list)
+    return listed
+
+
+def spooled(relay: RelaySetup) -> dict[str, QueueState]:
+    """Queue ID -> state of everything in the relay's spool (read directly: no CLI start-up)."""
+    spool = Spool(relay.directory / "spool")
+    try:
+        return {message.queue_id: message.state for message in spool.messages()}
+    finally:
+        spool.close()
+
+
+def dsn_queued_for(relay: RelaySetup, qid: str) -> list[str]:
+    """Queue IDs of the DSNs the relay queued for message ``qid``."""
+    return re.findall(rf"event=dsn_queued qid={qid} dsn_qid=([0-9A-F]+)", relay.log())
+
+
+def queued_from(relay: RelaySetup, sender: str) -> int:
+    """How many messages from ``sender`` the relay queued (it logs each before it answers 250)."""
+    return len(re.findall(rf"event=message_queued .*from=<{re.escape(sender)}>", relay.log()))
 
 
 @pytest.fixture

@@ -14,14 +14,13 @@ import shutil
 import smtplib
 import ssl
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from certs import LocalCA
-from relayproc import RelaySetup
-from sink import Received, Sink
+from relayproc import RelaySetup, queued_from, serving
+from sink import Sink
 
 PASSWORD = "s3cret"
 TIMEOUT = 10.0
@@ -29,20 +28,6 @@ TIMEOUT = 10.0
 
 def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
-
-
-def wait_delivered(sink: Sink, address: str, timeout: float = 15.0) -> list[Received]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [m for m in list(sink.messages) if address in m.recipients]
-        if found:
-            return found
-        time.sleep(0.02)
-    raise AssertionError(f"nothing delivered to {address} within {timeout}s")
-
-
-def queued_from(relay: RelaySetup, sender: str) -> int:
-    return len(re.findall(rf"event=message_queued .*from=<{re.escape(sender)}>", relay.log()))
 
 
 def keywords(reply: bytes) -> list[str]:
@@ -53,12 +38,6 @@ def keywords(reply: bytes) -> list[str]:
 @pytest.fixture(scope="module")
 def ca(tmp_path_factory: pytest.TempPathFactory) -> LocalCA:
     return LocalCA(tmp_path_factory.mktemp("ca"))
-
-
-@pytest.fixture(scope="module")
-def sink_m() -> Iterator[Sink]:
-    with Sink() as server:
-        yield server
 
 
 def tls_relay(directory: Path, ca: LocalCA, sink: Sink, **overrides: object) -> RelaySetup:
@@ -78,15 +57,12 @@ def relay_m(tmp_path_factory: pytest.TempPathFactory, ca: LocalCA, sink_m: Sink)
     setup = tls_relay(directory, ca, sink_m, auth={"users_file": str(directory / "users")})
     added = setup.cli("user", "add", "alice", "--password-stdin", input=f"{PASSWORD}\n")
     assert "alice" in added.stdout
-    setup.start()
-    yield setup
-    assert setup.process is not None and setup.process.poll() is None
-    assert setup.stop() == 0
+    with serving(setup):
+        yield setup
     log = setup.log()
     assert "Traceback" not in log
     assert "deprecated" not in log  # aiosmtpd's login_data warning, once per AUTH
     assert PASSWORD not in log and b64(f"\0alice\0{PASSWORD}") not in log
-    setup.close()
 
 
 def starttls(relay: RelaySetup, ca: LocalCA) -> smtplib.SMTP:
@@ -155,7 +131,7 @@ def test_auth_plain_lets_an_outside_client_relay(relay_m: RelaySetup, ca: LocalC
         code, text = client.login("alice", PASSWORD)  # smtplib picks PLAIN
         assert (code, text[:5]) == (235, b"2.7.0")
         client.sendmail("alice@example.org", ["plain@example.test"], b"Subject: plain\r\n\r\nvia PLAIN\r\n")
-    [received] = wait_delivered(sink_m, "plain@example.test")
+    [received] = sink_m.wait_delivered("plain@example.test")
     header = received.data.split(b"\r\n\r\n")[0]
     assert b" with ESMTPSA id " in header  # RFC 3848: ESMTP, TLS, authenticated
     assert re.search(r"event=message_queued .*from=<alice@example\.org>.* user=alice", relay_m.log())
@@ -169,7 +145,7 @@ def test_auth_login(relay_m: RelaySetup, ca: LocalCA, sink_m: Sink, initial_resp
         code, _ = client.auth("LOGIN", client.auth_login, initial_response_ok=initial_response)
         assert code == 235
         client.sendmail("alice@example.org", [rcpt], b"Subject: login\r\n\r\nvia LOGIN\r\n")
-    wait_delivered(sink_m, rcpt)
+    sink_m.wait_delivered(rcpt)
 
 
 def test_auth_plain_with_challenge(relay_m: RelaySetup, ca: LocalCA) -> None:
@@ -250,7 +226,7 @@ def test_swaks_authenticates_and_relays(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"<~ +235 2\.7\.0", result.stdout), result.stdout
-    [received] = wait_delivered(sink_m, rcpt)
+    [received] = sink_m.wait_delivered(rcpt)
     assert b"sent by swaks" in received.data
     assert received.sender == "swaks@example.org"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from certs import LocalCA
-from test_delivery_e2e import TrackingSink
+from sink import Sink
 
 from relay.delivery.client import SmtpConnection, Timeouts, Transaction
 from relay.model import Envelope, Outcome, Reply
@@ -22,13 +22,7 @@ def envelope(*recipients: str) -> Envelope:
     return Envelope(sender="s@clinic.test", recipients=recipients, client_ip="127.0.0.1")
 
 
-@pytest.fixture
-def sink() -> Iterator[TrackingSink]:
-    with TrackingSink() as server:
-        yield server
-
-
-async def connect(sink: TrackingSink) -> SmtpConnection:
+async def connect(sink: Sink) -> SmtpConnection:
     opened = await SmtpConnection.open(
         host="mx.x.test", address=sink.host, port=sink.port, helo_name="relay.test", timeouts=TIMEOUTS
     )
@@ -37,7 +31,7 @@ async def connect(sink: TrackingSink) -> SmtpConnection:
 
 
 @pytest.fixture
-async def connection(sink: TrackingSink) -> AsyncIterator[SmtpConnection]:
+async def connection(sink: Sink) -> AsyncIterator[SmtpConnection]:
     opened = await connect(sink)
     yield opened
     await opened.close()
@@ -47,7 +41,7 @@ def by_recipient(transaction: Transaction) -> dict[str, tuple[Outcome, int]]:
     return {r.recipient: (r.outcome, r.reply.code) for r in transaction.results}
 
 
-async def test_per_recipient_results(sink: TrackingSink, connection: SmtpConnection) -> None:
+async def test_per_recipient_results(sink: Sink, connection: SmtpConnection) -> None:
     sink.script("rcpt", B, "550 5.1.1 no such user")
     sink.script("rcpt", C, "451 4.3.0 greylisted")
     transaction = await connection.send(envelope(A, B, C), (A, B, C), DATA)
@@ -81,7 +75,7 @@ async def test_per_recipient_results(sink: TrackingSink, connection: SmtpConnect
     ],
 )
 async def test_reply_keeps_the_servers_enhanced_status_code(
-    sink: TrackingSink, connection: SmtpConnection, answer: str, reply: Reply
+    sink: Sink, connection: SmtpConnection, answer: str, reply: Reply
 ) -> None:
     # RFC 3464 2.3.4: the DSN's Status comes from here, so it must survive as its own field.
     sink.script("rcpt", A, answer)
@@ -90,7 +84,7 @@ async def test_reply_keeps_the_servers_enhanced_status_code(
     assert str(transaction.results[0].reply) == answer
 
 
-async def test_no_recipient_accepted_sends_no_data(sink: TrackingSink, connection: SmtpConnection) -> None:
+async def test_no_recipient_accepted_sends_no_data(sink: Sink, connection: SmtpConnection) -> None:
     sink.script("rcpt", A, "550 5.1.1 no such user")
     sink.script("rcpt", B, "452 4.2.2 mailbox full")
     transaction = await connection.send(envelope(A, B), (A, B), DATA)
@@ -111,7 +105,7 @@ async def test_no_recipient_accepted_sends_no_data(sink: TrackingSink, connectio
     ],
 )
 async def test_mail_refused_fails_every_recipient(
-    sink: TrackingSink, connection: SmtpConnection, reply: str, outcome: Outcome, next_hop: bool
+    sink: Sink, connection: SmtpConnection, reply: str, outcome: Outcome, next_hop: bool
 ) -> None:
     sink.script("mail", "*", reply, "250 OK")
     transaction = await connection.send(envelope(A, B), (A, B), DATA)
@@ -131,7 +125,7 @@ async def test_mail_refused_fails_every_recipient(
     ],
 )
 async def test_data_refused_fails_accepted_recipients_only(
-    sink: TrackingSink, connection: SmtpConnection, reply: str, outcome: Outcome, next_hop: bool
+    sink: Sink, connection: SmtpConnection, reply: str, outcome: Outcome, next_hop: bool
 ) -> None:
     # A is refused at RCPT; B and C are accepted and then the DATA fails (keyed on B, the first).
     sink.script("rcpt", A, "550 5.1.1 no such user")
@@ -154,7 +148,7 @@ async def test_data_refused_fails_accepted_recipients_only(
 
 @pytest.mark.parametrize("null", ["", "<>"], ids=["empty", "angle-brackets"])
 async def test_null_sender_is_sent_as_the_null_reverse_path(
-    sink: TrackingSink, connection: SmtpConnection, null: str
+    sink: Sink, connection: SmtpConnection, null: str
 ) -> None:
     bounce = Envelope(sender=null, recipients=(A,), client_ip="127.0.0.1")
     transaction = await connection.send(bounce, (A,), DATA)
@@ -163,7 +157,7 @@ async def test_null_sender_is_sent_as_the_null_reverse_path(
 
 
 async def test_address_unfit_for_a_command_line_fails_alone(
-    sink: TrackingSink, connection: SmtpConnection
+    sink: Sink, connection: SmtpConnection
 ) -> None:
     smuggler = "x y@x.test"  # a space would end the address on the command line
     transaction = await connection.send(envelope(A, smuggler), (A, smuggler), DATA)
@@ -173,7 +167,7 @@ async def test_address_unfit_for_a_command_line_fails_alone(
 
 
 async def test_sender_unfit_for_a_command_line_fails_the_transaction(
-    sink: TrackingSink, connection: SmtpConnection
+    sink: Sink, connection: SmtpConnection
 ) -> None:
     bad = Envelope(sender="s t@clinic.test", recipients=(A,), client_ip="127.0.0.1")
     transaction = await connection.send(bad, (A,), DATA)
@@ -205,7 +199,7 @@ async def test_connect_refused_is_a_reply(closed_port: int) -> None:
 @pytest.mark.parametrize("self_signed", [False, True], ids=["untrusted-ca", "self-signed"])
 async def test_starttls_is_used_with_an_unverifiable_certificate(tmp_path: Path, self_signed: bool) -> None:
     leaf = LocalCA(tmp_path).issue("other-name.test", self_signed=self_signed)
-    with TrackingSink(tls_context=leaf.server_context()) as tls_sink:
+    with Sink(tls_context=leaf.server_context()) as tls_sink:
         connection = await connect(tls_sink)
         try:
             assert connection.tls is not None
@@ -219,14 +213,14 @@ async def test_starttls_is_used_with_an_unverifiable_certificate(tmp_path: Path,
         assert received.tls is True
 
 
-async def test_plaintext_when_starttls_not_offered(connection: SmtpConnection, sink: TrackingSink) -> None:
+async def test_plaintext_when_starttls_not_offered(connection: SmtpConnection, sink: Sink) -> None:
     assert connection.tls is None
     await connection.send(envelope(A), (A,), DATA)
     assert [m.tls for m in sink.messages] == [False]
 
 
 async def test_one_connection_carries_two_transactions(
-    sink: TrackingSink, connection: SmtpConnection
+    sink: Sink, connection: SmtpConnection
 ) -> None:
     first = await connection.send(envelope(A), (A,), DATA)
     second = await connection.send(envelope(B, C), (B, C), DATA + b"second\r\n")
@@ -238,7 +232,7 @@ async def test_one_connection_carries_two_transactions(
     assert [m.recipients for m in sink.messages] == [(A,), (B, C)]
 
 
-async def test_connection_lost_mid_transaction_defers_and_is_not_reused(sink: TrackingSink) -> None:
+async def test_connection_lost_mid_transaction_defers_and_is_not_reused(sink: Sink) -> None:
     connection = await connect(sink)
     sink.drop_sessions()  # the server hangs up between EHLO and MAIL
     try:

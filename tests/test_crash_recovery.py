@@ -9,86 +9,17 @@ must not be lost; a crash between the remote 250 and our bookkeeping repeats it)
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
 import smtplib
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from relayproc import RelaySetup
-from sink import Sink, _CountingSMTP, _Handler
-
-DEST = "rcpt@dest.test"
-_SEQ = re.compile(rb"^X-Test-Seq: (\d+)\r?$", re.MULTILINE)
-_QUEUED = re.compile(r"queued as ([0-9A-F]+)")
-
-
-class _SlowHandler(_Handler):
-    def __init__(self, sink: SlowSink) -> None:
-        super().__init__(sink)
-        self._slow = sink
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        with self._slow._lock:
-            self._slow.data_started += 1
-        # The message is taken (recorded) first and the reply comes late: the window in which
-        # a sender crash makes a duplicate, as with a real MTA that fsyncs and then answers.
-        reply = await super().handle_DATA(server, session, envelope)
-        await asyncio.sleep(self._slow.delay)
-        return reply
-
-
-class SlowSink(Sink):
-    """A sink whose ``250`` to DATA comes ``delay`` seconds after it took the message."""
-
-    def __init__(self, delay: float) -> None:
-        super().__init__()
-        self.delay = delay
-        self.data_started = 0
-
-    def start(self) -> SlowSink:
-        self._thread.start()
-        handler = _SlowHandler(self)
-
-        async def serve() -> asyncio.Server:
-            return await self._loop.create_server(
-                lambda: _CountingSMTP(self, handler, hostname="slow.test"), self.host, self.port
-            )
-
-        server = asyncio.run_coroutine_threadsafe(serve(), self._loop).result(5)
-        self._server = server
-        self.port = server.sockets[0].getsockname()[1]
-        return self
-
-    def __enter__(self) -> SlowSink:
-        return self.start()
-
-
-def numbered_message(seq: int) -> bytes:
-    return (
-        f"From: <sender@origin.test>\r\nTo: <{DEST}>\r\nSubject: load {seq}\r\n"
-        f"Message-ID: <seq-{seq}@crash.test>\r\nX-Test-Seq: {seq}\r\n\r\n"
-        f"payload {seq} {'x' * 300}\r\n"
-    ).encode()
-
-
-def seqs_of(sink: Sink) -> Counter[int]:
-    """How often each test message reached the sink (checking its body arrived intact)."""
-    with sink._lock:
-        received = list(sink.messages)
-    counts: Counter[int] = Counter()
-    for message in received:
-        match = _SEQ.search(message.data)
-        assert match, message.data[:300]
-        seq = int(match.group(1))
-        assert message.data.endswith(numbered_message(seq)), f"message {seq} arrived altered"
-        counts[seq] += 1
-    return counts
+from helpers import DEST, eventually, numbered_message, seqs_of, wait_until
+from relayproc import RelaySetup, queue_list
+from sink import Sink
+from smtpclient import queue_id_of
 
 
 @dataclass
@@ -127,9 +58,7 @@ class Load:
                     with self.lock:
                         self.in_doubt.discard(seq)
                         if code == 250:
-                            match = _QUEUED.search(reply.decode())
-                            assert match, reply
-                            self.acked[seq] = match.group(1)
+                            self.acked[seq] = queue_id_of(reply)
                         else:
                             self.refused[seq] = f"{code} {reply.decode()}"
         except (smtplib.SMTPException, OSError) as exc:
@@ -149,21 +78,6 @@ class Load:
         for thread in self.threads:
             thread.join(30)
             assert not thread.is_alive(), "a client thread hung"
-
-
-def eventually(condition: Callable[[], object], timeout: float) -> bool:
-    """Poll ``condition`` until it holds (True) or ``timeout`` passes (False)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
-
-
-def wait_until(condition: Callable[[], object], timeout: float, what: str) -> None:
-    if not eventually(condition, timeout):
-        raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def kill_mid_load(relay: RelaySetup, load: Load, trigger: Callable[[], bool]) -> tuple[int, int]:
@@ -188,11 +102,7 @@ def recover_and_check(relay: RelaySetup, sink: Sink, load: Load, *, label: str) 
         lost = sorted(acked - set(seqs_of(sink)))
         raise AssertionError(f"{len(lost)} message(s) acknowledged with 250 never arrived: {lost}")
 
-    def queue_empty() -> bool:
-        entries: list[object] = json.loads(relay.cli("queue", "list", "--json").stdout)
-        return entries == []
-
-    wait_until(queue_empty, 30, "the spool to drain")
+    wait_until(lambda: queue_list(relay) == [], 30, "the spool to drain")
     assert relay.stop() == 0
     counts = seqs_of(sink)
     lost = sorted(acked - set(counts))
@@ -232,7 +142,7 @@ def test_kill_9_while_messages_pile_up(relay: RelaySetup, sink: Sink) -> None:
 def test_kill_9_while_deliveries_are_in_flight(relay: RelaySetup) -> None:
     """The next hop takes each message and answers slowly; the kill lands inside that window."""
     concurrency = 8
-    with SlowSink(delay=0.4) as sink:
+    with Sink(data_delay=0.4) as sink:
         relay.configure(
             routes={"dest.test": sink.address},
             delivery={"retry_schedule": ["500ms"], "max_concurrency": concurrency},
@@ -250,7 +160,7 @@ def test_kill_9_while_deliveries_are_in_flight(relay: RelaySetup) -> None:
         assert delivered_before > 0
         assert not load.refused, load.refused
 
-        sink.delay = 0.0
+        sink.data_delay = 0.0
         counts = recover_and_check(relay, sink, load, label="kill -9, deliveries in flight")
         duplicates = sum(counts.values()) - len(counts)
         # Only a delivery in flight at the kill can be repeated, and at most this many were.

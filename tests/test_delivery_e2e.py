@@ -1,229 +1,17 @@
-"""Delivery through the real relay process to real sinks: retries, partial failures, reuse, limits.
-
-``TrackingSink`` (also used by the other delivery test files) is the fixture's ``Sink`` plus what
-these tests need to see or inject: how many sessions are open at once, a slow DATA, a refusal
-at the greeting, dropping its sessions, and a ``stop`` that closes its sessions before its loop
-ends (the plain ``Sink.stop`` can leave a just-QUIT session's socket open, which the
-warnings-are-errors setting turns into a failure at garbage collection).
-"""
+"""Delivery through the real relay process to real sinks: retries, partial failures, reuse, limits."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
 import smtplib
-import threading
-import time
-from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
-from aiosmtpd.smtp import SMTP
-from relayproc import RelaySetup
-from sink import Sink, _Handler
+from helpers import SENDER, message_bytes
+from relayproc import RelaySetup, dsn_queued_for, queue_list, spooled
+from sink import Sink
+from smtpclient import submit
 
 from relay.model import QueueState
-from relay.spool import Spool
-
-SESSION_CLOSE_TIMEOUT = 5.0
-
-
-class _SlowHandler(_Handler):
-    def __init__(self, sink: TrackingSink) -> None:
-        super().__init__(sink)
-        self._tracking = sink
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self._tracking.data_delay:
-            await asyncio.sleep(self._tracking.data_delay)  # a slow receiving server
-        return await super().handle_DATA(server, session, envelope)
-
-
-class _TrackedSMTP(SMTP):
-    def __init__(self, sink: TrackingSink, *args: Any, **kwargs: Any) -> None:
-        self._tracking = sink
-        super().__init__(*args, **kwargs)
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        starttls = self._original_transport is not None  # called again after STARTTLS
-        if not starttls:
-            self._tracking._opened(self)
-        super().connection_made(transport)
-
-    def connection_lost(self, error: Exception | None) -> None:
-        super().connection_lost(error)
-        self._tracking._closed(self)
-
-
-class _Greeter(asyncio.Protocol):
-    """A server that answers the connection with a fixed reply and hangs up (RFC 5321 3.1)."""
-
-    def __init__(self, sink: TrackingSink, greeting: str) -> None:
-        self._tracking = sink
-        self._greeting = greeting
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._tracking._opened(self)
-        transport.write(self._greeting.encode() + b"\r\n")
-        transport.close()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._tracking._closed(self)
-
-
-class TrackingSink(Sink):
-    def __init__(
-        self,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        *,
-        greeting: str | None = None,
-        data_delay: float = 0.0,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(host, port, **kwargs)
-        self.greeting = greeting
-        """If set, every connection gets this reply instead of a 220 and is closed."""
-        self.data_delay = data_delay
-        """Seconds the server waits before answering the end of DATA."""
-        self.max_open_sessions = 0
-        self._sessions: set[asyncio.BaseProtocol] = set()
-        self._all_closed = threading.Event()
-        self._all_closed.set()
-
-    @property
-    def open_sessions(self) -> int:
-        with self._lock:
-            return len(self._sessions)
-
-    def _opened(self, session: asyncio.BaseProtocol) -> None:
-        with self._lock:
-            self.connections += 1
-            self._sessions.add(session)
-            self.max_open_sessions = max(self.max_open_sessions, len(self._sessions))
-            self._all_closed.clear()
-
-    def _closed(self, session: asyncio.BaseProtocol) -> None:
-        with self._lock:
-            self._sessions.discard(session)
-            if not self._sessions:
-                self._all_closed.set()
-
-    def start(self) -> TrackingSink:
-        self._thread.start()
-        handler = _SlowHandler(self)
-
-        def session() -> asyncio.BaseProtocol:
-            if self.greeting is not None:
-                return _Greeter(self, self.greeting)
-            return _TrackedSMTP(
-                self, handler, hostname="sink.test", tls_context=self.tls_context, enable_SMTPUTF8=True
-            )
-
-        async def serve() -> asyncio.AbstractServer:
-            return await self._loop.create_server(session, self.host, self.port)
-
-        self._server = asyncio.run_coroutine_threadsafe(serve(), self._loop).result(5)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    def drop_sessions(self) -> None:
-        """Close every open session from the server side, as a crashing server would."""
-
-        def close_all() -> None:
-            with self._lock:
-                sessions = list(self._sessions)
-            for session in sessions:
-                transport = getattr(session, "transport", None)
-                if transport is not None:
-                    transport.close()
-
-        if self._loop.is_running():
-            self._loop.call_soon_threadsafe(close_all)
-        if not self._all_closed.wait(SESSION_CLOSE_TIMEOUT):
-            raise AssertionError(f"{self.open_sessions} sink session(s) did not close")
-
-    def stop(self) -> None:
-        if self._server is not None and self._loop.is_running():
-            self._loop.call_soon_threadsafe(self._server.close)
-            self.drop_sessions()
-        super().stop()
-
-    def __enter__(self) -> TrackingSink:
-        return self.start()
-
-
-@pytest.fixture
-def sink() -> Iterator[TrackingSink]:
-    with TrackingSink() as server:
-        yield server
-
-
-@pytest.fixture
-def sender_sink() -> Iterator[TrackingSink]:
-    """Where mail for the sender's domain (clinic.test) goes: DSNs land here."""
-    with TrackingSink() as server:
-        yield server
-
-
-# -- helpers shared by the delivery test files ---------------------------------------------------
-
-SENDER = "s@clinic.test"
-_QUEUED = re.compile(rb"queued as ([0-9A-F]+)")
-
-
-def message_bytes(subject: str = "test", body: str = "hello", message_id: str = "<m1@clinic.test>") -> bytes:
-    return (
-        f"From: <{SENDER}>\r\nTo: <someone@x.test>\r\nSubject: {subject}\r\n"
-        f"Message-ID: {message_id}\r\n\r\n{body}\r\n"
-    ).encode()
-
-
-def submit(relay: RelaySetup, sender: str, recipients: list[str], data: bytes) -> str:
-    """One message into the relay over SMTP; returns its queue ID from the 250 reply."""
-    with smtplib.SMTP("127.0.0.1", relay.smtp_port, timeout=30) as client:
-        client.ehlo("client.test")
-        code, reply = client.mail(sender)
-        assert code == 250, reply
-        for recipient in recipients:
-            code, reply = client.rcpt(recipient)
-            assert code == 250, reply
-        code, reply = client.data(data)
-    assert code == 250, reply
-    found = _QUEUED.search(reply)
-    assert found is not None, reply
-    return found.group(1).decode()
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
-
-
-def queue(relay: RelaySetup) -> list[dict[str, Any]]:
-    """``relay queue list --json``, as an admin would run it."""
-    listed = json.loads(relay.cli("queue", "list", "--json").stdout)
-    assert isinstance(listed, list)
-    return listed
-
-
-def spooled(relay: RelaySetup) -> dict[str, QueueState]:
-    """Queue ID -> state of everything in the relay's spool (read directly: no CLI start-up)."""
-    spool = Spool(relay.directory / "spool")
-    try:
-        return {message.queue_id: message.state for message in spool.messages()}
-    finally:
-        spool.close()
-
-
-def dsn_queued_for(relay: RelaySetup, qid: str) -> list[str]:
-    """Queue IDs of the DSNs the relay queued for message ``qid``."""
-    return re.findall(rf"event=dsn_queued qid={qid} dsn_qid=([0-9A-F]+)", relay.log())
 
 
 def received_ids(sink: Sink) -> list[str]:
@@ -240,7 +28,7 @@ def received_ids(sink: Sink) -> list[str]:
 
 
 def test_partial_failure_delivers_bounces_and_retries_each_recipient_once(
-    relay: RelaySetup, sink: TrackingSink, sender_sink: TrackingSink
+    relay: RelaySetup, sink: Sink, sender_sink: Sink
 ) -> None:
     ok, gone, later = "ok@x.test", "gone@x.test", "later@x.test"
     sink.script("rcpt", gone, "550 5.1.1 <gone@x.test>: user unknown")
@@ -276,7 +64,7 @@ def test_partial_failure_delivers_bounces_and_retries_each_recipient_once(
 
 
 def test_recipient_refused_at_rcpt_is_bounced_while_data_4xx_defers_the_rest(
-    relay: RelaySetup, sink: TrackingSink, sender_sink: TrackingSink
+    relay: RelaySetup, sink: Sink, sender_sink: Sink
 ) -> None:
     gone, later = "gone@x.test", "later@x.test"
     sink.script("rcpt", gone, "550 5.1.1 user unknown")
@@ -306,7 +94,7 @@ PHASES = {
 
 
 def test_temporary_failure_at_each_phase_is_deferred_then_delivered(relay: RelaySetup) -> None:
-    sinks = {phase: TrackingSink().start() for phase in PHASES}
+    sinks = {phase: Sink().start() for phase in PHASES}
     try:
         for phase, (recipient, reply) in PHASES.items():
             sinks[phase].script(phase, "*" if phase == "mail" else recipient, reply, "250 OK")
@@ -319,7 +107,7 @@ def test_temporary_failure_at_each_phase_is_deferred_then_delivered(relay: Relay
         for phase, qid in qids.items():
             relay.wait_for_log(f"event=deferred qid={qid} to=<{PHASES[phase][0]}>")
 
-        listed = {entry["queue_id"]: entry for entry in queue(relay)}
+        listed = {entry["queue_id"]: entry for entry in queue_list(relay)}
         assert all(not s.messages for s in sinks.values()), "delivered before the retry was due"
         for phase, qid in qids.items():
             recipient, reply = PHASES[phase]
@@ -344,7 +132,7 @@ def test_temporary_failure_at_each_phase_is_deferred_then_delivered(relay: Relay
             server.stop()
 
 
-def test_burst_of_messages_to_one_route_reuses_connections(relay: RelaySetup, sink: TrackingSink) -> None:
+def test_burst_of_messages_to_one_route_reuses_connections(relay: RelaySetup, sink: Sink) -> None:
     # With the default limit (20) a burst may legitimately open one connection per message when
     # deliveries overlap; at 2, five messages can only arrive over fewer than five connections if
     # connections carry several messages.
@@ -361,7 +149,7 @@ def test_burst_of_messages_to_one_route_reuses_connections(relay: RelaySetup, si
     assert len(sink.messages) == 5
 
 
-def test_idle_connection_is_reused_until_the_server_drops_it(relay: RelaySetup, sink: TrackingSink) -> None:
+def test_idle_connection_is_reused_until_the_server_drops_it(relay: RelaySetup, sink: Sink) -> None:
     relay.configure(routes={"x.test": sink.address})
     relay.start()
     for n in range(3):
@@ -382,7 +170,7 @@ def test_idle_connection_is_reused_until_the_server_drops_it(relay: RelaySetup, 
 
 @pytest.mark.parametrize("limit", [1, 2])
 def test_per_destination_concurrency_limit(relay: RelaySetup, limit: int) -> None:
-    with TrackingSink(data_delay=0.4) as slow:
+    with Sink(data_delay=0.4) as slow:
         relay.configure(routes={"x.test": slow.address}, delivery={"max_per_destination": limit})
         relay.start()
         with smtplib.SMTP("127.0.0.1", relay.smtp_port, timeout=30) as client:
@@ -397,7 +185,7 @@ def test_per_destination_concurrency_limit(relay: RelaySetup, limit: int) -> Non
         assert len(slow.messages) == 4
 
 
-def test_restart_resumes_deferred_messages_exactly_once(relay: RelaySetup, sink: TrackingSink) -> None:
+def test_restart_resumes_deferred_messages_exactly_once(relay: RelaySetup, sink: Sink) -> None:
     sink.script("rcpt", "a@x.test", "451 4.3.0 down for maintenance")
     sink.script("rcpt", "b@x.test", "451 4.3.0 down for maintenance")
     relay.configure(routes={"x.test": sink.address}, delivery={"retry_schedule": ["1s"]})

@@ -9,12 +9,13 @@ from __future__ import annotations
 import email
 import email.policy
 import time
-from collections.abc import Iterator
 from email.message import Message
 
 import pytest
-from relayproc import RelaySetup
-from test_delivery_e2e import SENDER, TrackingSink, dsn_queued_for, spooled, submit
+from helpers import SENDER
+from relayproc import RelaySetup, dsn_queued_for, spooled
+from sink import Sink
+from smtpclient import submit
 
 MARKER = "BODY-SECRET 123-45-6789"
 ORIGINAL = (
@@ -28,21 +29,8 @@ ORIGINAL = (
 
 
 @pytest.fixture
-def sink() -> Iterator[TrackingSink]:
-    """The recipients' server (x.test)."""
-    with TrackingSink() as server:
-        yield server
-
-
-@pytest.fixture
-def sender_sink() -> Iterator[TrackingSink]:
-    """The sender's server (clinic.test): DSNs land here."""
-    with TrackingSink() as server:
-        yield server
-
-
-@pytest.fixture
-def routed(relay: RelaySetup, sink: TrackingSink, sender_sink: TrackingSink) -> RelaySetup:
+def routed(relay: RelaySetup, sink: Sink, sender_sink: Sink) -> RelaySetup:
+    """The relay routing x.test to ``sink`` and the sender's clinic.test to ``sender_sink``."""
     relay.configure(routes={"x.test": sink.address, "clinic.test": sender_sink.address})
     return relay
 
@@ -60,7 +48,7 @@ def report_blocks(dsn: Message) -> list[Message]:
 
 
 def test_permanent_failure_returns_headers_only_dsn_to_the_sender(
-    routed: RelaySetup, sink: TrackingSink, sender_sink: TrackingSink
+    routed: RelaySetup, sink: Sink, sender_sink: Sink
 ) -> None:
     sink.script("rcpt", "gone@x.test", "550 5.1.1 <gone@x.test>: Recipient address rejected: User unknown")
     routed.start()
@@ -117,7 +105,7 @@ def test_permanent_failure_returns_headers_only_dsn_to_the_sender(
 
 
 def test_null_sender_message_is_never_bounced(
-    routed: RelaySetup, sink: TrackingSink, sender_sink: TrackingSink
+    routed: RelaySetup, sink: Sink, sender_sink: Sink
 ) -> None:
     sink.script("rcpt", "gone@x.test", "550 5.1.1 user unknown")
     routed.start()
@@ -135,7 +123,7 @@ def test_null_sender_message_is_never_bounced(
 
 
 def test_bounce_of_a_bounce_is_dropped(
-    routed: RelaySetup, sink: TrackingSink, sender_sink: TrackingSink
+    routed: RelaySetup, sink: Sink, sender_sink: Sink
 ) -> None:
     sink.script("rcpt", "gone@x.test", "550 5.1.1 user unknown")
     sender_sink.script("rcpt", SENDER, "550 5.1.1 sender's mailbox is gone too")
@@ -155,7 +143,7 @@ def test_bounce_of_a_bounce_is_dropped(
 
 
 def test_recipient_still_deferred_at_the_end_of_the_lifetime_is_bounced_as_expired(
-    routed: RelaySetup, sink: TrackingSink, sender_sink: TrackingSink
+    routed: RelaySetup, sink: Sink, sender_sink: Sink
 ) -> None:
     lifetime = 3.0
     sink.script("rcpt", "slow@x.test", "451 4.2.0 mailbox temporarily unavailable")

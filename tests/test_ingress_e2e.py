@@ -7,95 +7,21 @@ connection limits) or break the relay on purpose start their own.
 
 from __future__ import annotations
 
-import json
 import re
 import smtplib
 import socket
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from relayproc import RelaySetup
-from sink import Received, Sink
+from relayproc import RelaySetup, queue_list, queued_from, serving
+from sink import Sink
+from smtpclient import TIMEOUT, RawSMTP
 
 MAX_SIZE = 65536
 MAX_RECIPIENTS = 3
-TIMEOUT = 10.0
-"""Bound on every socket operation, so a relay that hangs fails the test instead of blocking it."""
-
-
-class RawSMTP:
-    """A plain socket that speaks SMTP line by line, for what smtplib will not send."""
-
-    def __init__(self, port: int, *, source: str = "127.0.0.1") -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT, source_address=(source, 0))
-        self._buffer = b""
-        self.greeting = self.reply()
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def __enter__(self) -> RawSMTP:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def reply(self) -> str:
-        """One whole reply; the lines of a multi-line reply are joined with LF."""
-        lines = []
-        while True:
-            while b"\r\n" not in self._buffer:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    raise EOFError(f"connection closed after {lines!r}, unread {self._buffer!r}")
-                self._buffer += chunk
-            line, self._buffer = self._buffer.split(b"\r\n", 1)
-            lines.append(line.decode("utf-8", "replace"))
-            if len(line) < 4 or line[3:4] != b"-":
-                return "\n".join(lines)
-
-    def cmd(self, line: str | bytes) -> str:
-        self.send((line.encode() if isinstance(line, str) else line) + b"\r\n")
-        return self.reply()
-
-    def wait_closed(self) -> bytes:
-        """Read until the relay closes the connection; returns whatever came before the close."""
-        data = self._buffer
-        self._buffer = b""
-        try:
-            while chunk := self.sock.recv(65536):
-                data += chunk
-        except ConnectionResetError:  # closed with bytes of ours unread: a RST, still a close
-            pass
-        return data
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"{what} not met within {timeout}s")
-
-
-def delivered_to(sink: Sink, address: str) -> list[Received]:
-    return [m for m in list(sink.messages) if address in m.recipients]
-
-
-def wait_delivered(sink: Sink, address: str) -> list[Received]:
-    wait_until(lambda: bool(delivered_to(sink, address)), what=f"delivery to {address}")
-    return delivered_to(sink, address)
-
-
-def queued_from(relay: RelaySetup, sender: str) -> int:
-    return len(re.findall(rf"event=message_queued .*from=<{re.escape(sender)}>", relay.log()))
 
 
 def assert_healthy(relay: RelaySetup) -> None:
@@ -113,8 +39,8 @@ def assert_nothing_relayed(
     probe = f"probe-after-{recipient}"
     with smtplib.SMTP("127.0.0.1", relay.smtp_port, timeout=TIMEOUT, source_address=(source, 0)) as client:
         client.sendmail("probe@example.org", [probe], b"Subject: probe\r\n\r\nprobe\r\n")
-    wait_delivered(sink, probe)
-    assert delivered_to(sink, recipient) == []
+    sink.wait_delivered(probe)
+    assert sink.delivered_to(recipient) == []
 
 
 def transaction(
@@ -128,23 +54,15 @@ def transaction(
 
 
 @pytest.fixture(scope="module")
-def sink_m() -> Iterator[Sink]:
-    with Sink() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def relay_m(tmp_path_factory: pytest.TempPathFactory, sink_m: Sink) -> Iterator[RelaySetup]:
     setup = RelaySetup(
         tmp_path_factory.mktemp("ingress"),
         routes={"example.test": sink_m.address},
         limits={"max_message_size": MAX_SIZE, "max_recipients": MAX_RECIPIENTS},
     )
-    setup.start()
-    yield setup
-    assert_healthy(setup)
-    assert setup.stop() == 0
-    setup.close()
+    with serving(setup):
+        yield setup
+        assert_healthy(setup)
 
 
 @pytest.fixture
@@ -188,7 +106,7 @@ def test_replies_carry_enhanced_codes(relay_m: RelaySetup, sink_m: Sink) -> None
         assert re.fullmatch(r"250 2\.0\.0 OK: queued as \S+", client.reply())
         assert client.cmd("QUIT").startswith("221 2.0.0")
         assert client.wait_closed() == b""
-    [received] = wait_delivered(sink_m, rcpt)
+    [received] = sink_m.wait_delivered(rcpt)
     assert received.data.endswith(b"\r\n\r\nhello\r\n")
 
 
@@ -204,8 +122,8 @@ def test_pipelined_commands_are_answered_in_order(relay_m: RelaySetup, sink_m: S
         client.send(b"Subject: pipe\r\n\r\npipelined\r\n.\r\nQUIT\r\n")
         assert client.reply().startswith("250 2.0.0 OK: queued as ")
         assert client.reply().startswith("221 ")
-    wait_delivered(sink_m, "pipe1@example.test")
-    wait_delivered(sink_m, "pipe2@example.test")
+    sink_m.wait_delivered("pipe1@example.test")
+    sink_m.wait_delivered("pipe2@example.test")
 
 
 # -- limits ------------------------------------------------------------------------------------
@@ -259,7 +177,7 @@ def test_size_limit_counts_the_message_not_the_stuffing(
         reply = client.data(message)  # smtplib stuffs the leading dot
     assert reply[0] == code, reply
     if code == 250:
-        [received] = wait_delivered(sink_m, rcpt)
+        [received] = sink_m.wait_delivered(rcpt)
         assert received.data.endswith(b"\r\n" + message)
     else:
         assert reply[1].startswith(b"5.3.4 ")
@@ -278,7 +196,7 @@ def test_recipients_beyond_the_limit_are_deferred(relay_m: RelaySetup, sink_m: S
         client.send(b"Subject: many\r\n\r\nhi\r\n.\r\n")
         assert client.reply().startswith("250 2.0.0")
     for rcpt in recipients[:MAX_RECIPIENTS]:
-        wait_delivered(sink_m, rcpt)
+        sink_m.wait_delivered(rcpt)
     assert_nothing_relayed(relay_m, sink_m, "nobody@example.org", recipients[MAX_RECIPIENTS])
 
 
@@ -299,7 +217,7 @@ def test_line_of_998_octets_is_kept_intact(relay_m: RelaySetup, sink_m: Sink) ->
         client.cmd("EHLO client.example.org")
         stuffed = body.replace(b"\r\n.", b"\r\n..")
         assert transaction(client, "line-998@example.org", rcpt, stuffed).startswith("250 2.0.0")
-    [received] = wait_delivered(sink_m, rcpt)
+    [received] = sink_m.wait_delivered(rcpt)
     assert received.data.endswith(body)
 
 
@@ -334,7 +252,7 @@ def test_malformed_command_gets_clean_refusal(relay_m: RelaySetup, sink_m: Sink,
         assert reply.startswith(code + " "), reply
         # The session is still usable: a whole transaction goes through on it.
         assert transaction(client, "after-malformed@example.org", rcpt).startswith("250 2.0.0")
-    wait_delivered(sink_m, rcpt)
+    sink_m.wait_delivered(rcpt)
     assert_healthy(relay_m)
 
 
@@ -382,7 +300,7 @@ def test_open_relay_is_refused(routed: RelaySetup, sink: Sink) -> None:
         reply = client.cmd("RCPT TO:<victim@example.test>")
         assert reply.startswith("554 5.7.1 "), reply
         assert client.cmd("DATA").startswith("503 5.5.1")
-    assert json.loads(routed.cli("queue", "list", "--json").stdout) == []
+    assert queue_list(routed) == []
     assert_nothing_relayed(routed, sink, "outsider@example.org", "victim@example.test", source="127.0.0.2")
     assert [m.recipients for m in sink.messages] == [("probe-after-victim@example.test",)]
 
@@ -393,7 +311,7 @@ def test_listed_network_may_relay(routed: RelaySetup, sink: Sink) -> None:
     with RawSMTP(routed.smtp_port, source="127.0.0.2") as client:
         client.cmd("EHLO insider.example.org")
         assert transaction(client, "insider@example.org", "friend@example.test").startswith("250 2.0.0")
-    [received] = wait_delivered(sink, "friend@example.test")
+    [received] = sink.wait_delivered("friend@example.test")
     assert b"([127.0.0.2])" in received.data.split(b"\r\n\r\n")[0]
     assert_healthy(routed)
 
@@ -405,7 +323,7 @@ def test_empty_relay_from_refuses_everyone_unauthenticated(routed: RelaySetup, s
         client.cmd("EHLO localhost")
         client.cmd("MAIL FROM:<local@example.org>")
         assert client.cmd("RCPT TO:<local@example.test>").startswith("554 5.7.1")
-    assert json.loads(routed.cli("queue", "list", "--json").stdout) == []
+    assert queue_list(routed) == []
 
 
 # -- timeouts and connection limits ------------------------------------------------------------
@@ -459,7 +377,7 @@ def test_slow_data_within_data_timeout_outlives_command_timeout(routed: RelaySet
         assert time.monotonic() - started > 1.5
         assert reply.startswith("250 2.0.0"), reply
         assert client.cmd("NOOP").startswith("250")
-    [received] = wait_delivered(sink, "slow@example.test")
+    [received] = sink.wait_delivered("slow@example.test")
     assert received.data.endswith(b"line 3\r\n")
 
 

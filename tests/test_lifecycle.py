@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import signal
 import smtplib
 import socket
@@ -11,11 +10,9 @@ import sqlite3
 import time
 
 import yaml
-from relayproc import RelaySetup, free_port
+from helpers import DEST, numbered_message, seqs_of, wait_until
+from relayproc import RelaySetup, free_port, queue_list
 from sink import Sink
-from test_crash_recovery import SlowSink, numbered_message, seqs_of, wait_until
-
-DEST = "rcpt@dest.test"
 
 
 def send(port: int, *seqs: int) -> None:
@@ -33,14 +30,9 @@ def refused_or_silent(port: int) -> bool:
         return True
 
 
-def queued(relay: RelaySetup) -> list[dict[str, object]]:
-    entries: list[dict[str, object]] = json.loads(relay.cli("queue", "list", "--json").stdout)
-    return entries
-
-
 def test_sigterm_finishes_in_flight_deliveries_and_sends_nothing_twice(relay: RelaySetup) -> None:
     concurrency, shutdown_timeout, total = 3, 10.0, 8
-    with SlowSink(delay=1.5) as sink:
+    with Sink(data_delay=1.5) as sink:
         relay.configure(
             routes={"dest.test": sink.address},
             delivery={"max_concurrency": concurrency, "shutdown_timeout": f"{shutdown_timeout:g}s"},
@@ -70,19 +62,19 @@ def test_sigterm_finishes_in_flight_deliveries_and_sends_nothing_twice(relay: Re
         assert sink.data_started == concurrency
         assert sum(seqs_of(sink).values()) == concurrency
         assert log.count("event=delivered ") == concurrency
-        assert len(queued(relay)) == total - concurrency
+        assert len(queue_list(relay)) == total - concurrency
 
-        sink.delay = 0.0
+        sink.data_delay = 0.0
         relay.start()
         wait_until(lambda: len(seqs_of(sink)) == total, 15, "the rest after restart")
-        wait_until(lambda: queued(relay) == [], 10, "an empty queue")
+        wait_until(lambda: queue_list(relay) == [], 10, "an empty queue")
         assert relay.stop() == 0
         counts = seqs_of(sink)
         assert counts == {seq: 1 for seq in range(total)}, f"delivered twice across a clean stop: {counts}"
 
 
 def test_sigterm_gives_up_on_deliveries_after_the_shutdown_timeout(relay: RelaySetup) -> None:
-    with SlowSink(delay=30.0) as sink:
+    with Sink(data_delay=30.0) as sink:
         relay.configure(routes={"dest.test": sink.address}, delivery={"shutdown_timeout": "1s"})
         relay.start()
         send(relay.smtp_port, 0, 1)
@@ -95,12 +87,12 @@ def test_sigterm_gives_up_on_deliveries_after_the_shutdown_timeout(relay: RelayS
         assert "event=shutdown_cancelled_deliveries count=2" in log
         assert "event=stopped" in log
         # Both stay spooled: the sink took them but never said so, and we cannot know.
-        assert len(queued(relay)) == 2
+        assert len(queue_list(relay)) == 2
 
-        sink.delay = 0.0
+        sink.data_delay = 0.0
         relay.start()
         wait_until(lambda: set(seqs_of(sink)) == {0, 1}, 15, "delivery after restart")
-        wait_until(lambda: queued(relay) == [], 10, "an empty queue")
+        wait_until(lambda: queue_list(relay) == [], 10, "an empty queue")
         assert relay.stop() == 0
         print(f"\nafter a timed-out shutdown: {dict(seqs_of(sink))} (seq: copies)")
 
@@ -114,7 +106,7 @@ def test_deferred_messages_survive_a_restart_and_are_retried(relay: RelaySetup, 
     assert relay.stop() == 0
     assert "event=stopped" in relay.log()
 
-    entries = queued(relay)
+    entries = queue_list(relay)
     assert [e["state"] for e in entries] == ["deferred"] * 3
     assert all(isinstance(e["attempts"], int) and e["attempts"] >= 1 for e in entries)
     assert all("451 4.3.0 try later" in str(e["last_error"]) for e in entries)
@@ -123,7 +115,7 @@ def test_deferred_messages_survive_a_restart_and_are_retried(relay: RelaySetup, 
     sink.script("mail", "*", "250 OK")
     relay.start()
     wait_until(lambda: len(seqs_of(sink)) == 3, 15, "the deferred messages after restart")
-    wait_until(lambda: queued(relay) == [], 10, "an empty queue")
+    wait_until(lambda: queue_list(relay) == [], 10, "an empty queue")
     assert relay.stop() == 0
     assert seqs_of(sink) == {0: 1, 1: 1, 2: 1}
 
@@ -150,7 +142,7 @@ def leases(relay: RelaySetup) -> list[tuple[str, str | None, float]]:
 
 def test_a_second_instance_on_the_same_spool_leaves_live_leases_alone(relay: RelaySetup) -> None:
     """Starting ``relay serve`` twice by mistake must not touch the running one's messages."""
-    with SlowSink(delay=4.0) as sink:
+    with Sink(data_delay=4.0) as sink:
         relay.configure(routes={"dest.test": sink.address})
         relay.start()
         send(relay.smtp_port, 0, 1)

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import re
 import smtplib
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from relayproc import RelaySetup
-from sink import Received, Sink
+from relayproc import RelaySetup, serving
+from sink import Sink
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora" / "mime"
 FILES = sorted(path.name for path in CORPUS.iterdir() if path.is_file())
@@ -42,31 +41,11 @@ def longest_line(message: bytes) -> int:
     return max(len(line) for line in message.split(b"\r\n"))
 
 
-def wait_delivered(sink: Sink, address: str, timeout: float = 15.0) -> Received:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [m for m in list(sink.messages) if address in m.recipients]
-        if found:
-            [message] = found
-            return message
-        time.sleep(0.02)
-    raise AssertionError(f"nothing delivered to {address} within {timeout}s")
-
-
-@pytest.fixture(scope="module")
-def sink_m() -> Iterator[Sink]:
-    with Sink() as server:
-        yield server
-
-
 @pytest.fixture(scope="module")
 def relay_m(tmp_path_factory: pytest.TempPathFactory, sink_m: Sink) -> Iterator[RelaySetup]:
     setup = RelaySetup(tmp_path_factory.mktemp("mime"), routes={"example.test": sink_m.address})
-    setup.start()
-    yield setup
-    assert setup.process is not None and setup.process.poll() is None
-    assert setup.stop() == 0
-    setup.close()
+    with serving(setup):
+        yield setup
 
 
 def test_corpus_is_there() -> None:
@@ -93,7 +72,7 @@ def test_message_is_relayed_byte_for_byte_or_cleanly_refused(
         assert reply == (500, f"5.5.2 Error: line longer than {MAX_LINE} octets".encode()), reply
         return
     assert reply[0] == 250, reply
-    received = wait_delivered(sink_m, rcpt)
+    [received] = sink_m.wait_delivered(rcpt)
     trace = RECEIVED.match(received.data)
     assert trace is not None, received.data[:300]
     assert received.data[trace.end() :] == message

@@ -12,16 +12,10 @@ from typing import Any
 
 import pytest
 from dnsserver import DnsServer
-from relayproc import RelaySetup
-from test_delivery_e2e import (
-    SENDER,
-    TrackingSink,
-    dsn_queued_for,
-    message_bytes,
-    queue,
-    spooled,
-    submit,
-)
+from helpers import SENDER, message_bytes
+from relayproc import RelaySetup, dsn_queued_for, queue_list, spooled
+from sink import Sink
+from smtpclient import submit
 
 MX1, MX2 = "127.0.0.2", "127.0.0.3"
 BIND_ATTEMPTS = 10
@@ -32,8 +26,8 @@ class MxHosts:
 
     def __init__(self) -> None:
         self.port = 0
-        self.mx1: TrackingSink | None = None
-        self.mx2: TrackingSink | None = None
+        self.mx1: Sink | None = None
+        self.mx2: Sink | None = None
         self._reserved: socket.socket | None = None
 
     def start(self, *, mx1_down: bool = False, **mx1_options: Any) -> None:
@@ -41,15 +35,15 @@ class MxHosts:
             probe = socket.socket()
             probe.bind((MX1, 0))
             port = probe.getsockname()[1]
-            started: list[TrackingSink] = []
+            started: list[Sink] = []
             try:
                 if mx1_down:
                     self._reserved = probe  # bound, never listening: connections are refused
                 else:
                     probe.close()
-                    started.append(mx1 := TrackingSink(MX1, port, **mx1_options))
+                    started.append(mx1 := Sink(MX1, port, **mx1_options))
                     mx1.start()
-                started.append(mx2 := TrackingSink(MX2, port))
+                started.append(mx2 := Sink(MX2, port))
                 mx2.start()
             except OSError:  # the port is taken on one of the addresses: pick another
                 for sink in started:
@@ -79,13 +73,6 @@ def mx() -> Iterator[MxHosts]:
 
 
 @pytest.fixture
-def sender_sink() -> Iterator[TrackingSink]:
-    """The sender's server (clinic.test, a static route): DSNs land here."""
-    with TrackingSink() as server:
-        yield server
-
-
-@pytest.fixture
 def zone(dns_server: DnsServer) -> DnsServer:
     """a.test: MX 10 mx1, MX 20 mx2; b.test: address only; n.test: null MX (and an address)."""
     dns_server.add("a.test.", "MX", "10 mx1.a.test.", "20 mx2.a.test.")
@@ -97,7 +84,7 @@ def zone(dns_server: DnsServer) -> DnsServer:
     return dns_server
 
 
-def start_relay(relay: RelaySetup, zone: DnsServer, mx: MxHosts, sender_sink: TrackingSink) -> None:
+def start_relay(relay: RelaySetup, zone: DnsServer, mx: MxHosts, sender_sink: Sink) -> None:
     relay.configure(
         dns={"nameservers": [f"{zone.host}:{zone.port}"]},
         delivery={"port": mx.port},
@@ -107,7 +94,7 @@ def start_relay(relay: RelaySetup, zone: DnsServer, mx: MxHosts, sender_sink: Tr
 
 
 def test_mail_goes_to_the_most_preferred_mx_or_to_the_domain_without_mx(
-    relay: RelaySetup, zone: DnsServer, mx: MxHosts, sender_sink: TrackingSink
+    relay: RelaySetup, zone: DnsServer, mx: MxHosts, sender_sink: Sink
 ) -> None:
     mx.start()
     assert mx.mx1 is not None and mx.mx2 is not None
@@ -127,7 +114,7 @@ def test_mail_goes_to_the_most_preferred_mx_or_to_the_domain_without_mx(
 
 
 def test_unreachable_first_mx_falls_back_to_the_second(
-    relay: RelaySetup, zone: DnsServer, mx: MxHosts, sender_sink: TrackingSink
+    relay: RelaySetup, zone: DnsServer, mx: MxHosts, sender_sink: Sink
 ) -> None:
     mx.start(mx1_down=True)
     assert mx.mx2 is not None
@@ -152,7 +139,7 @@ def test_unreachable_first_mx_falls_back_to_the_second(
     ],
 )
 def test_first_mx_refusing_temporarily_falls_back_to_the_second(
-    relay: RelaySetup, zone: DnsServer, mx: MxHosts, sender_sink: TrackingSink, fault: dict[str, str]
+    relay: RelaySetup, zone: DnsServer, mx: MxHosts, sender_sink: Sink, fault: dict[str, str]
 ) -> None:
     mx.start(greeting=fault.get("greeting"))
     assert mx.mx1 is not None and mx.mx2 is not None
@@ -170,7 +157,7 @@ def test_first_mx_refusing_temporarily_falls_back_to_the_second(
 
 
 def test_recipient_refused_by_the_first_mx_is_not_offered_to_the_second(
-    relay: RelaySetup, zone: DnsServer, mx: MxHosts, sender_sink: TrackingSink
+    relay: RelaySetup, zone: DnsServer, mx: MxHosts, sender_sink: Sink
 ) -> None:
     # mx1 refuses one recipient for good, accepts the other, then fails the DATA temporarily.
     mx.start()
@@ -201,7 +188,7 @@ def test_domain_that_takes_no_mail_is_bounced_at_once(
     relay: RelaySetup,
     zone: DnsServer,
     mx: MxHosts,
-    sender_sink: TrackingSink,
+    sender_sink: Sink,
     recipient: str,
     status: str,
     code: str,
@@ -227,7 +214,7 @@ def test_domain_that_takes_no_mail_is_bounced_at_once(
 
 
 def test_dns_failure_defers(
-    relay: RelaySetup, zone: DnsServer, mx: MxHosts, sender_sink: TrackingSink
+    relay: RelaySetup, zone: DnsServer, mx: MxHosts, sender_sink: Sink
 ) -> None:
     zone.add("s.test.", "MX", "10 mx1.a.test.")
     zone.fail("s.test.")
@@ -236,7 +223,7 @@ def test_dns_failure_defers(
     start_relay(relay, zone, mx, sender_sink)
     qid = submit(relay, SENDER, ["r@s.test"], message_bytes())
     relay.wait_for_log(f"event=deferred qid={qid} to=<r@s.test>")
-    [entry] = queue(relay)
+    [entry] = queue_list(relay)
     assert entry["queue_id"] == qid
     assert entry["state"] == "deferred"
     assert entry["last_error"] == "451 4.4.3 Temporary DNS failure"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import smtplib
 import subprocess
 import sys
 import time
@@ -16,14 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from relayproc import RelaySetup
+from helpers import DEST, numbered_message, seqs_of, wait_until
+from relayproc import RelaySetup, queue_list
 from sink import Sink
-from test_crash_recovery import numbered_message, seqs_of, wait_until
+from smtpclient import submit
 
 from relay.cli.main import main
 
 SENDER = "sender@origin.test"
-DEST = "rcpt@dest.test"
 LIST_FIELDS = {
     "queue_id", "state", "sender", "size", "created_at", "next_attempt_at", "attempts", "last_error",
     "policy_version", "recipients",
@@ -31,17 +30,9 @@ LIST_FIELDS = {
 NOT_YET = "451 4.3.0 not yet"
 
 
-def send(port: int, seq: int) -> str:
-    """One message; returns the queue ID from the relay's 250."""
-    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
-        client.ehlo()
-        assert client.mail(SENDER)[0] == 250
-        assert client.rcpt(DEST)[0] == 250
-        code, reply = client.data(numbered_message(seq))
-    assert code == 250, reply
-    match = re.search(r"queued as ([0-9A-F]+)", reply.decode())
-    assert match, reply
-    return match.group(1)
+def send(relay: RelaySetup, seq: int) -> str:
+    """Numbered message ``seq``; returns the queue ID from the relay's 250."""
+    return submit(relay, SENDER, [DEST], numbered_message(seq))
 
 
 def show(relay: RelaySetup, queue_id: str) -> dict[str, object]:
@@ -60,7 +51,7 @@ def deferred(relay: RelaySetup, sink: Sink) -> Iterator[tuple[RelaySetup, Sink, 
     sink.script("mail", "*", NOT_YET)
     relay.configure(routes={"dest.test": sink.address}, delivery={"retry_schedule": ["1h"]})
     relay.start()
-    ids = [send(relay.smtp_port, seq) for seq in range(3)]
+    ids = [send(relay, seq) for seq in range(3)]
     for queue_id in ids:
         relay.wait_for_log(f"event=deferred qid={queue_id} ")
     yield relay, sink, ids
@@ -81,7 +72,7 @@ def test_list_show_and_unknown_ids_on_a_live_server(
         assert row[-3:] == ["1", f"<{SENDER}>", "1/1"]
     assert lines[-1] == "-- 3 message(s)"
 
-    entries = json.loads(relay.cli("queue", "list", "--json").stdout)
+    entries = queue_list(relay)
     assert [e["queue_id"] for e in entries] == ids, "oldest first"
     for entry in entries:
         assert set(entry) == LIST_FIELDS
@@ -113,7 +104,7 @@ def test_list_show_and_unknown_ids_on_a_live_server(
         unknown = run_main(("-c", str(relay.config_path), "queue", verb, "0000000DEAD00"), capsys)
         assert_one_line_error(unknown)
         assert "no message with queue ID 0000000DEAD00" in unknown.stderr
-    assert json.loads(relay.cli("queue", "list", "--json").stdout) == entries, "an unknown ID changed nothing"
+    assert queue_list(relay) == entries, "an unknown ID changed nothing"
 
 
 def test_hold_survives_a_fixed_sink_and_flush_until_released(
@@ -141,7 +132,7 @@ def test_hold_survives_a_fixed_sink_and_flush_until_released(
     relay.wait_for_log(f"event=removed qid={waiting}")
     settle()
     assert set(seqs_of(sink)) == {2}, "held or deleted messages were delivered"
-    assert [e["queue_id"] for e in json.loads(relay.cli("queue", "list", "--json").stdout)] == [held]
+    assert [e["queue_id"] for e in queue_list(relay)] == [held]
     assert show(relay, held)["state"] == "held"
 
     assert relay.cli("queue", "release", held).stdout.strip() == f"{held}: released"
@@ -159,7 +150,7 @@ def test_bounce_returns_the_headers_to_the_sender(relay: RelaySetup, sink: Sink)
             delivery={"retry_schedule": ["1h"]},
         )
         relay.start()
-        queue_id = send(relay.smtp_port, 7)
+        queue_id = send(relay, 7)
         relay.wait_for_log(f"event=deferred qid={queue_id} ")
         result = relay.cli("queue", "bounce", queue_id).stdout.strip()
         match = re.fullmatch(rf"{queue_id}: bounced, DSN queued as ([0-9A-F]+)", result)

@@ -13,17 +13,15 @@ import base64
 import json
 import re
 import smtplib
-import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from relayproc import RelaySetup
-from sink import Received, Sink
+from relayproc import RelaySetup, queued_from, serving
+from sink import Sink
+from smtpclient import TIMEOUT, RawSMTP
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora" / "smtp" / "smuggling_vectors.json"
-TIMEOUT = 10.0
 BARE = re.compile(rb"\r(?!\n)|(?<!\r)\n")
 """A CR not followed by LF, or an LF not preceded by CR: what the relay must refuse."""
 
@@ -68,71 +66,19 @@ def test_the_corpus_is_loaded_whole() -> None:
         assert b"\r\n.\r\n" not in raw, "a vector must not be a valid end-of-data"
 
 
-class Conversation:
-    """Raw bytes over a socket, and the replies they got."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
-        self._buffer = b""
-        assert self.line().startswith("220 ")
-
-    def line(self) -> str:
-        while b"\r\n" not in self._buffer:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError(f"closed, unread {self._buffer!r}")
-            self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\r\n", 1)
-        return line.decode("utf-8", "replace")
-
-    def cmd(self, line: str) -> str:
-        self.sock.sendall(line.encode() + b"\r\n")
-        reply = self.line()
-        while reply[3:4] == "-":
-            reply = self.line()
-        return reply
-
-    def rest_until_closed(self) -> list[str]:
-        """Every reply line until the relay closes the connection."""
-        data = self._buffer
-        try:
-            while chunk := self.sock.recv(65536):
-                data += chunk
-        except ConnectionResetError:  # closed with our unread bytes still queued: a RST
-            pass
-        self.sock.close()
-        return data.decode("utf-8", "replace").split("\r\n")[:-1]
-
-
-def wait_delivered(sink: Sink, address: str, timeout: float = 15.0) -> list[Received]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [m for m in list(sink.messages) if address in m.recipients]
-        if found:
-            return found
-        time.sleep(0.02)
-    raise AssertionError(f"nothing delivered to {address} within {timeout}s")
-
-
-def queued_from(relay: RelaySetup, sender: str) -> int:
-    return len(re.findall(rf"event=message_queued .*from=<{re.escape(sender)}>", relay.log()))
-
-
-@pytest.fixture(scope="module")
-def sink_m() -> Iterator[Sink]:
-    with Sink() as server:
-        yield server
+def connect(port: int) -> RawSMTP:
+    """A raw connection whose greeting was a 220."""
+    client = RawSMTP(port)
+    assert client.greeting.startswith("220 ")
+    return client
 
 
 @pytest.fixture(scope="module")
 def relay_m(tmp_path_factory: pytest.TempPathFactory, sink_m: Sink) -> Iterator[RelaySetup]:
     setup = RelaySetup(tmp_path_factory.mktemp("smuggling"), routes={"example.test": sink_m.address})
-    setup.start()
-    yield setup
-    assert setup.process is not None and setup.process.poll() is None
-    assert setup.stop() == 0
+    with serving(setup):
+        yield setup
     assert "Traceback" not in setup.log()
-    setup.close()
 
 
 def smuggle(relay: RelaySetup, tag: str, vector: bytes) -> tuple[bytes, list[str]]:
@@ -141,8 +87,8 @@ def smuggle(relay: RelaySetup, tag: str, vector: bytes) -> tuple[bytes, list[str
     Everything after the 354 goes out in one write, as a smuggling client would send it.
     Returns the DATA payload and the reply lines that followed the 354.
     """
-    conversation = Conversation(relay.smtp_port)
-    assert conversation.cmd("EHLO smuggler.example.org").startswith("250 ")
+    conversation = connect(relay.smtp_port)
+    assert conversation.cmd("EHLO smuggler.example.org").split("\n")[-1].startswith("250 ")
     assert conversation.cmd(f"MAIL FROM:<outer-{tag}@example.org>").startswith("250 ")
     assert conversation.cmd(f"RCPT TO:<outer-{tag}@example.test>").startswith("250 ")
     assert conversation.cmd("DATA").startswith("354 ")
@@ -154,8 +100,8 @@ def smuggle(relay: RelaySetup, tag: str, vector: bytes) -> tuple[bytes, list[str
         "DATA\r\n"
         f"Subject: smuggled {tag}\r\n\r\nsmuggled body\r\n".encode()
     )
-    conversation.sock.sendall(payload + b"\r\n.\r\nQUIT\r\n")
-    return payload, conversation.rest_until_closed()
+    conversation.send(payload + b"\r\n.\r\nQUIT\r\n")
+    return payload, conversation.lines_until_closed()
 
 
 @pytest.mark.parametrize("name", VECTORS)
@@ -178,12 +124,12 @@ def test_vector_never_yields_a_second_message(relay_m: RelaySetup, sink_m: Sink,
         probe = f"probe-{name}@example.test"
         with smtplib.SMTP("127.0.0.1", relay_m.smtp_port, timeout=TIMEOUT) as client:
             client.sendmail("probe@example.org", [probe], b"Subject: probe\r\n\r\nprobe\r\n")
-        wait_delivered(sink_m, probe)
+        sink_m.wait_delivered(probe)
         assert not [m for m in sink_m.messages if f"outer-{name}@example.test" in m.recipients]
     else:
         # Accepted as ONE message: the would-be commands are just text in its body.
         assert len(queued) == 1 and replies[1:] == ["221 2.0.0 Bye"], replies
-        [received] = wait_delivered(sink_m, f"outer-{name}@example.test")
+        [received] = sink_m.wait_delivered(f"outer-{name}@example.test")
         assert received.recipients == (f"outer-{name}@example.test",)
         assert received.sender == f"outer-{name}@example.org"
         assert f"RCPT TO:<victim-{name}@example.test>".encode() in received.data
@@ -193,7 +139,7 @@ def test_vector_never_yields_a_second_message(relay_m: RelaySetup, sink_m: Sink,
 @pytest.mark.parametrize("piece", [1, 3, 16])
 def test_bare_lf_split_across_segments_is_refused(relay_m: RelaySetup, piece: int) -> None:
     """The same vector trickled in small writes: the guard must not depend on packet borders."""
-    conversation = Conversation(relay_m.smtp_port)
+    conversation = connect(relay_m.smtp_port)
     conversation.cmd("EHLO smuggler.example.org")
     conversation.cmd(f"MAIL FROM:<split-{piece}@example.org>")
     conversation.cmd(f"RCPT TO:<split-{piece}@example.test>")
@@ -201,20 +147,20 @@ def test_bare_lf_split_across_segments_is_refused(relay_m: RelaySetup, piece: in
     data = b"Subject: split\r\n\r\nbody\r\n.\nMAIL FROM:<smuggler-split@example.org>\r\n.\r\n"
     try:
         for start in range(0, len(data), piece):
-            conversation.sock.sendall(data[start : start + piece])
+            conversation.send(data[start : start + piece])
     except (BrokenPipeError, ConnectionResetError):
         pass  # the relay may hang up before we are done: that is the point
-    assert conversation.rest_until_closed() == ["521 5.5.2 Error: bare <CR> or <LF> received"]
+    assert conversation.lines_until_closed() == ["521 5.5.2 Error: bare <CR> or <LF> received"]
     assert queued_from(relay_m, f"split-{piece}@example.org") == 0
 
 
 def test_dot_stuffed_line_arrives_with_one_dot(relay_m: RelaySetup, sink_m: Sink) -> None:
-    conversation = Conversation(relay_m.smtp_port)
+    conversation = connect(relay_m.smtp_port)
     conversation.cmd("EHLO client.example.org")
     conversation.cmd("MAIL FROM:<dots@example.org>")
     conversation.cmd("RCPT TO:<dots@example.test>")
     assert conversation.cmd("DATA").startswith("354 ")
-    conversation.sock.sendall(b"Subject: dots\r\n\r\n..leading dot\r\n...\r\n.. \r\nend\r\n.\r\nQUIT\r\n")
-    assert conversation.rest_until_closed()[0].startswith("250 2.0.0 OK: queued as ")
-    [received] = wait_delivered(sink_m, "dots@example.test")
+    conversation.send(b"Subject: dots\r\n\r\n..leading dot\r\n...\r\n.. \r\nend\r\n.\r\nQUIT\r\n")
+    assert conversation.lines_until_closed()[0].startswith("250 2.0.0 OK: queued as ")
+    [received] = sink_m.wait_delivered("dots@example.test")
     assert received.data.endswith(b"\r\n\r\n.leading dot\r\n..\r\n. \r\nend\r\n")
