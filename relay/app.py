@@ -24,7 +24,6 @@ from relay.clock import Clock, SystemClock
 from relay.config.schema import Config, HostPort
 from relay.delivery.mx import MxResolver
 from relay.delivery.scheduler import Scheduler
-from relay.delivery.security import Demands
 from relay.errors import ConfigError
 from relay.ingress.handler import IngressHandler
 from relay.ingress.server import ConnectionLimiter, IngressLimits, RelaySMTP
@@ -34,6 +33,7 @@ from relay.policy import PolicyStore
 from relay.reloader import PolicyReloader
 from relay.spool import GroupCommitter, Spool
 from relay.spool.intake import SpoolIntake
+from relay.tls.outbound import TlsPolicy
 
 log = logging.getLogger("relay.app")
 
@@ -94,6 +94,7 @@ class RelayNode:
         # after any fork, in the process that writes it.
         self.audit = AuditTrail(AuditLog.from_config(config.audit))
         self.reloader = PolicyReloader(self.policies, config.policies, audit=self.audit)
+        self.tls = TlsPolicy(config.outbound_tls, config.dns)
         self._audit_started = False
 
     async def start(self, *, sock: socket.socket | None = None) -> None:
@@ -186,7 +187,7 @@ class RelayNode:
             resolver=resolver,
             hostname=config.hostname,
             clock=self._clock,
-            demands=Demands(ca_file=config.outbound_tls.ca_file),
+            tls=self.tls,
             audit=self.audit,
         )
         await self._scheduler.start()
@@ -206,6 +207,7 @@ class RelayNode:
             self._committer.stop()
         if self._spool is not None:
             self._spool.close()
+        self.tls.close()
         if self._audit_started:
             self.audit.stop()
         log.info("event=stopped")

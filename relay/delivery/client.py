@@ -15,8 +15,11 @@ from dataclasses import dataclass
 
 import aiosmtplib
 
-from relay.delivery.security import Demands, TlsDemand
+from relay.delivery.security import TlsDemand
 from relay.model import Envelope, Outcome, RecipientResult, Reply, TlsLevel
+from relay.tls.levels import TlsRequirement
+from relay.tls.outbound import make_context
+from relay.tls.results import TlsCheck
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,7 +55,9 @@ class TlsUnmet:
     reason: str
 
 
-OPPORTUNISTIC = Demands().at(TlsLevel.OPPORTUNISTIC)
+OPPORTUNISTIC = TlsDemand(
+    level=TlsLevel.OPPORTUNISTIC, context=make_context(TlsRequirement.OPPORTUNISTIC), required=False
+)
 
 
 class SmtpConnection:
@@ -62,6 +67,8 @@ class SmtpConnection:
         self.address = address
         self.messages_sent = 0
         self.tls: TlsDetails | None = None
+        self.tls_check: TlsCheck | None = None
+        """What the TLS policy proved of this session (set by the hop walker)."""
 
     @classmethod
     async def open(
@@ -114,6 +121,12 @@ class SmtpConnection:
                 code=451, enhanced="4.4.1", text=f"connect to {host}[{address}]:{port}: {_describe(exc)}"
             )
         return connection
+
+    @property
+    def ssl_object(self) -> ssl.SSLObject | None:
+        """The session's TLS object, None when it is not encrypted (for the peer checks)."""
+        found = self._smtp.get_transport_info("ssl_object") if self._smtp.is_connected else None
+        return found if isinstance(found, ssl.SSLObject) else None
 
     @property
     def is_connected(self) -> bool:

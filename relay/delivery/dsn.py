@@ -113,12 +113,10 @@ def build_dsn(
         _fold("To", f"<{_clean(envelope.sender, ascii_only=False)}>"),
         _fold("Subject", _SUBJECT_DELAYED if delayed else _SUBJECT_FAILED),
         _fold("Date", format_datetime(datetime.fromtimestamp(now, tz=UTC))),
-        _fold("Message-ID", f"<{time.strftime('%Y%m%d%H%M%S', time.gmtime(now))}"
-              f".{digest[:16]}@{mta}>"),
+        _fold("Message-ID", f"<{time.strftime('%Y%m%d%H%M%S', time.gmtime(now))}.{digest[:16]}@{mta}>"),
         _fold("Auto-Submitted", "auto-replied"),  # RFC 3834 section 5
         _fold("MIME-Version", "1.0"),
-        _fold("Content-Type",
-              f'multipart/report; report-type=delivery-status; boundary="{boundary}"'),
+        _fold("Content-Type", f'multipart/report; report-type=delivery-status; boundary="{boundary}"'),
     ]
     out = bytearray("".join(top).encode("utf-8"))
     out += b"\r\nThis is a MIME-encapsulated message.\r\n"

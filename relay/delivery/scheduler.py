@@ -22,11 +22,12 @@ from relay.audit.events import AuditEvent, AuditKind, Recorder
 from relay.clock import Clock
 from relay.config.schema import DeliveryConfig, HostPort
 from relay.delivery.bounce import dsn_message
-from relay.delivery.client import SmtpConnection, Timeouts, TlsUnmet, Transaction
+from relay.delivery.client import Timeouts
 from relay.delivery.connections import ConnectionCache
+from relay.delivery.hops import HopWalker
 from relay.delivery.mx import MxResolver, NextHop, ResolutionStatus, reply_for
 from relay.delivery.outcome import AttemptOutcome, after_attempt
-from relay.delivery.security import Demands, TlsDemand, requirement_unmet
+from relay.delivery.security import requirement_unmet
 from relay.model import (
     Outcome,
     PlanAction,
@@ -37,6 +38,7 @@ from relay.model import (
     domain_of,
 )
 from relay.spool import GroupCommitter, Spool
+from relay.tls.outbound import TlsPolicy
 
 log = logging.getLogger("relay.delivery")
 
@@ -62,7 +64,7 @@ class Scheduler:
         resolver: MxResolver,
         hostname: str,
         clock: Clock,
-        demands: Demands,
+        tls: TlsPolicy,
         audit: Recorder,
     ) -> None:
         self._committer = committer
@@ -72,13 +74,15 @@ class Scheduler:
         self._resolver = resolver
         self._hostname = hostname
         self._clock = clock
-        self._demands = demands
         self._audit = audit
         self._timeouts = Timeouts(connect=settings.connect_timeout, command=settings.command_timeout)
         self._connections = ConnectionCache(
             idle_timeout=settings.connection_idle_timeout,
             max_messages=settings.max_messages_per_connection,
             clock=clock,
+        )
+        self._hops = HopWalker(
+            connections=self._connections, timeouts=self._timeouts, hostname=hostname, tls=tls
         )
         self._destination_slots: dict[str, asyncio.Semaphore] = {}
         self._handoff: deque[tuple[SpooledMessage, bytes]] = deque()
@@ -204,22 +208,8 @@ class Scheduler:
         recipients: tuple[str, ...],
         entry: RecipientPlan,
     ) -> list[RecipientResult]:
-        demand = self._demands.for_plan(entry)
-        if demand is None:
-            reason = (
-                "portal copy"
-                if entry.action is PlanAction.PORTAL
-                else f"{entry.tls_minimum.value} cannot be proven yet"
-            )
-            log.warning(
-                "event=tls_unmet qid=%s domain=%s level=%s fallback=%s reason=%r",
-                message.queue_id,
-                domain,
-                entry.tls_minimum.value,
-                entry.fallback.value,
-                reason,
-            )
-            return requirement_unmet(recipients, entry, reason, definite=True)
+        if entry.action is PlanAction.PORTAL:
+            return requirement_unmet(recipients, entry, "portal copy", definite=True)
         route = self._routes.get(domain)
         if route is not None:
             hops: tuple[NextHop, ...] = (NextHop(host=route.host, preference=0, addresses=(route.host,)),)
@@ -235,115 +225,17 @@ class Scheduler:
             destination, asyncio.Semaphore(self._settings.max_per_destination)
         )
         async with slots:
-            return await self._try_hops(
-                message, data, recipients, hops, port, f"{destination}|{demand.level.value}", demand, entry
+            return await self._hops.deliver(
+                message,
+                data,
+                domain,
+                recipients,
+                entry,
+                hops,
+                port=port,
+                destination=destination,
+                routed=route is not None,
             )
-
-    async def _try_hops(
-        self,
-        message: SpooledMessage,
-        data: bytes,
-        recipients: tuple[str, ...],
-        hops: tuple[NextHop, ...],
-        port: int,
-        destination: str,
-        demand: TlsDemand,
-        entry: RecipientPlan,
-    ) -> list[RecipientResult]:
-        """RFC 5321 5.1: try each MX (and each of its addresses) in order until one answers.
-
-        A host that fails the transaction as a whole (4xx to MAIL or DATA, a lost connection)
-        sends us on to the next one. Recipients it had already refused for good at RCPT keep
-        that answer and are not offered again; the rest get the last host's failure if no
-        host takes them.
-        """
-        last = Reply(code=451, enhanced="4.4.0", text="no next hop could be reached")
-        last_host = ""
-        refused: dict[str, RecipientResult] = {}
-        pending = recipients
-        tls_failures: list[str] = []
-        unreachable = 0
-        cached = self._connections.take(destination)
-        for hop in hops:
-            for address in hop.addresses:
-                transaction: Transaction | None = None
-                if cached is not None:
-                    transaction = await self._send(cached, destination, message, pending, data)
-                    cached = None
-                    if transaction.try_next_hop:
-                        # Often the server dropped the idle connection: go fresh to this hop.
-                        pending = self._keep_refused(transaction, refused, pending)
-                        transaction = None
-                if transaction is None:
-                    connection = await SmtpConnection.open(
-                        host=hop.host,
-                        address=address,
-                        port=port,
-                        helo_name=self._hostname,
-                        timeouts=self._timeouts,
-                        tls=demand,
-                    )
-                    if isinstance(connection, TlsUnmet):
-                        # Skipped before any byte of the message went out (downgrade safety).
-                        log.warning(
-                            "event=tls_unmet qid=%s level=%s reason=%r",
-                            message.queue_id,
-                            demand.level.value,
-                            connection.reason,
-                        )
-                        tls_failures.append(connection.reason)
-                        continue
-                    if isinstance(connection, Reply):
-                        unreachable += 1
-                        log.info(
-                            "event=connect_failed qid=%s relay=%s[%s] reply=%r",
-                            message.queue_id,
-                            hop.host,
-                            address,
-                            str(connection),
-                        )
-                        last, last_host = connection, hop.host
-                        continue
-                    transaction = await self._send(connection, destination, message, pending, data)
-                if not transaction.try_next_hop:
-                    answered = {r.recipient: r for r in transaction.results}
-                    return [refused.get(r) or answered[r] for r in recipients]
-                pending = self._keep_refused(transaction, refused, pending)
-                last, last_host = transaction.failure or last, hop.host
-        if tls_failures:
-            unmet = requirement_unmet(pending, entry, "; ".join(tls_failures[-3:]), definite=not unreachable)
-            unmet_by = {r.recipient: r for r in unmet}
-            return [refused.get(r) or unmet_by[r] for r in recipients]
-        outcome = Outcome.PERMFAIL if last.is_permanent else Outcome.TEMPFAIL
-        return [
-            refused.get(r) or RecipientResult(recipient=r, outcome=outcome, reply=last, remote_host=last_host)
-            for r in recipients
-        ]
-
-    @staticmethod
-    def _keep_refused(
-        transaction: Transaction, refused: dict[str, RecipientResult], pending: tuple[str, ...]
-    ) -> tuple[str, ...]:
-        """Record the recipients a failed transaction refused for good; the others still wait."""
-        for result in transaction.results:
-            if result.outcome is Outcome.PERMFAIL:
-                refused[result.recipient] = result
-        return tuple(r for r in pending if r not in refused)
-
-    async def _send(
-        self,
-        connection: SmtpConnection,
-        destination: str,
-        message: SpooledMessage,
-        recipients: tuple[str, ...],
-        data: bytes,
-    ) -> Transaction:
-        transaction = await connection.send(message.envelope, recipients, data)
-        if transaction.reusable:
-            self._connections.give_back(destination, connection)
-        else:
-            await connection.close()
-        return transaction
 
     async def _record(self, message: SpooledMessage, data: bytes, outcome: AttemptOutcome) -> None:
         now = self._clock.now()

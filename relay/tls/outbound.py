@@ -56,6 +56,14 @@ MIN_REQUIRED_TLS = ssl.TLSVersion.TLSv1_2
 """When TLS is required it is 1.2 or later (RFC 8996 retired 1.0 and 1.1; RFC 7672 section 8.1)."""
 
 
+LOOKUP_CACHE_SECONDS = 60.0
+"""How long one domain's MTA-STS/DANE lookup results are reused: short, so a changed TLSA or
+policy id takes effect within a minute; long enough that a burst to one domain asks once."""
+LOOKUP_CACHE_ENTRIES = 10_000
+"""Domains remembered at most (cleared when full: a cache miss only costs a lookup)."""
+_PROVEN_BY_DNS = frozenset({TlsLevel.BEST, TlsLevel.MTA_STS, TlsLevel.DANE})
+
+
 class Hop(Protocol):
     """What ``requirements`` needs of a next hop (``relay.delivery.mx.NextHop`` is one)."""
 
@@ -111,6 +119,9 @@ class TlsPolicy:
         self._sts = MtaStsResolver(self._dns, fetcher, clock=self._clock, cache=self._cache)
         self._contexts = {r: make_context(r, ca_file=self._ca_file) for r in TlsRequirement}
         self.report = TlsRptLog(settings.report_dir)
+        self._recent: dict[
+            tuple[str, tuple[str, ...], bool], tuple[float, MtaStsResult, dict[str, DaneState]]
+        ] = {}
 
     async def mta_sts(self, domain: str) -> MtaStsResult:
         if not self.settings.mta_sts:
@@ -134,18 +145,42 @@ class TlsPolicy:
         routed: bool = False,
     ) -> DomainTlsPlan:
         """The TLS plan for ``domain`` over ``hops`` (MX hosts in order, or a static route's
-        host with ``routed=True``); DNS and the policy fetch are bounded by their timeouts."""
+        host with ``routed=True``); DNS and the policy fetch are bounded by their timeouts.
+
+        A static route is the admin's choice of next hop, not the domain's: its MTA-STS and DANE
+        records are looked up only when the plan asks for them (best, mta-sts, dane); otherwise
+        the route is held to the plan's level alone, with no DNS on the delivery path.
+        """
         hosts = [normalise(h.host) for h in hops]
-        sts, dane = await asyncio.gather(self.mta_sts(domain), self.dane_states(domain, hosts, routed=routed))
+        sts_result = MtaStsResult(status=StsStatus.NONE, detail="not looked up for a static route")
+        dane: dict[str, DaneState] = {}
+        if not routed or {requested, minimum} & _PROVEN_BY_DNS:
+            sts_result, dane = await self._lookups(normalise(domain), hosts, routed=routed)
         return plan_domain(
             normalise(domain),
             hosts,
             requested=requested,
             minimum=minimum,
-            sts=sts_state(sts),
+            sts=sts_state(sts_result),
             dane=dane,
             routed=routed,
         )
+
+    async def _lookups(
+        self, domain: str, hosts: list[str], *, routed: bool
+    ) -> tuple[MtaStsResult, dict[str, DaneState]]:
+        """MTA-STS and DANE for a domain, remembered for ``LOOKUP_CACHE_SECONDS`` so a burst of
+        mail to one domain costs one set of queries (the MTA-STS policy has its own cache)."""
+        key = (domain, tuple(hosts), routed)
+        now = self._clock.monotonic()
+        cached = self._recent.get(key)
+        if cached is not None and now - cached[0] < LOOKUP_CACHE_SECONDS:
+            return cached[1], cached[2]
+        sts, dane = await asyncio.gather(self.mta_sts(domain), self.dane_states(domain, hosts, routed=routed))
+        if len(self._recent) >= LOOKUP_CACHE_ENTRIES:
+            self._recent.clear()
+        self._recent[key] = (now, sts, dane)
+        return sts, dane
 
     def ssl_context_for(self, requirement: TlsRequirement | HopTls) -> ssl.SSLContext | None:
         """The context to STARTTLS with (shared, do not modify); None: no STARTTLS at all."""
