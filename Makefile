@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages the tests drive for real (swaks as an SMTP client).
-TEST_DEBS := swaks
+TEST_DEBS := swaks prometheus
 # Debian packages the benchmark uses (Postfix's smtp-source/smtp-sink and the Postfix baseline).
 BENCH_DEBS := postfix
 

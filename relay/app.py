@@ -17,6 +17,7 @@ import secrets
 import signal
 import socket
 import ssl
+import time
 
 from relay.audit.trail import AuditTrail
 from relay.audit.writer import AuditLog
@@ -28,6 +29,7 @@ from relay.errors import ConfigError
 from relay.ingress.handler import IngressHandler
 from relay.ingress.server import ConnectionLimiter, IngressLimits, RelaySMTP
 from relay.ingress.users import UsersFile
+from relay.metrics import Metrics
 from relay.pipeline import ExtractOnly, Pipeline
 from relay.policy import PolicyStore
 from relay.reloader import PolicyReloader
@@ -93,7 +95,8 @@ class RelayNode:
         # The audit keys are loaded now (a bad key stops the start); the log opens in start(),
         # after any fork, in the process that writes it.
         self.audit = AuditTrail(AuditLog.from_config(config.audit))
-        self.reloader = PolicyReloader(self.policies, config.policies, audit=self.audit)
+        self.metrics = Metrics()
+        self.reloader = PolicyReloader(self.policies, config.policies, audit=self.audit, metrics=self.metrics)
         self.tls = TlsPolicy(config.outbound_tls, config.dns)
         self._audit_started = False
 
@@ -124,6 +127,7 @@ class RelayNode:
 
         handler = IngressHandler(
             audit=self.audit,
+            metrics=self.metrics,
             hostname=config.hostname,
             relay_from=config.relay_from,
             max_recipients=config.limits.max_recipients,
@@ -133,6 +137,7 @@ class RelayNode:
                 internal_domains=frozenset(d.lower() for d in config.internal_domains),
                 hostname=config.hostname,
                 timeout=config.limits.pipeline_timeout,
+                metrics=self.metrics,
             ),
             intake=SpoolIntake(committer, scheduler, self._clock),
             clock=self._clock,
@@ -189,6 +194,7 @@ class RelayNode:
             clock=self._clock,
             tls=self.tls,
             audit=self.audit,
+            metrics=self.metrics,
         )
         await self._scheduler.start()
         return self._committer, self._scheduler
@@ -223,6 +229,7 @@ async def serve(config: Config, *, recover: bool = True) -> None:
     loop.add_signal_handler(signal.SIGHUP, node.reloader.reload, "sighup")
     await node.start()
     node.reloader.start()
+    node.metrics.policy_loaded(time.time())
     log.info(
         "event=policy_loaded version=%s rules=%d", node.policies.version, len(node.policies.active.rules)
     )

@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from typing import Protocol
 
 from relay.disposition import Disposition, dispose
 from relay.errors import PipelineError
 from relay.message import extract
+from relay.metrics import Metrics
 from relay.model import Envelope, Facts, MessageFacts, PhiResult, Rejection
 from relay.policy import PolicyStore, evaluate
 
@@ -47,7 +49,9 @@ class Pipeline:
         internal_domains: frozenset[str],
         hostname: str,
         timeout: float,
+        metrics: Metrics,
     ) -> None:
+        self._metrics = metrics
         self._analyzer = analyzer
         self._policies = policies
         self._internal_domains = internal_domains
@@ -58,12 +62,20 @@ class Pipeline:
         self, queue_id: str, envelope: Envelope, data: bytes, *, now: float
     ) -> Disposition | Rejection:
         try:
+            started = time.perf_counter()
             async with asyncio.timeout(self._timeout):
                 message, phi = await self._analyzer.analyze(data)
+            decided = time.perf_counter()
+            self._metrics.scanned(decided - started)
             if message.unscannable and not phi.unscannable:
                 phi = dataclasses.replace(phi, unscannable=True)  # fail closed
             facts = Facts(envelope=envelope, message=message, phi=phi)
             decision = evaluate(self._policies.active, facts, internal_domains=self._internal_domains)
+            self._metrics.policy_evaluated(time.perf_counter() - decided)
+            for summary in phi.summary:
+                self._metrics.phi_finding(summary.entity_type, summary.count)
+            for rule in decision.matched_rules:
+                self._metrics.rule_hit(rule, "enforce")
             for hit in decision.monitor_hits:
                 log.info(
                     "event=policy_monitor qid=%s rule=%s would=%s", queue_id, hit.rule, ",".join(hit.would)

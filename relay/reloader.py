@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from pathlib import Path
 
 from relay.audit.events import AuditEvent, AuditKind, DetailValue, Recorder
+from relay.metrics import Metrics
 from relay.policy import PolicyStore, ReloadStatus
 
 log = logging.getLogger("relay.policy")
@@ -34,9 +36,16 @@ def directory_signature(directory: Path) -> Signature:
 
 class PolicyReloader:
     def __init__(
-        self, store: PolicyStore, directory: Path, *, audit: Recorder, interval: float = WATCH_INTERVAL
+        self,
+        store: PolicyStore,
+        directory: Path,
+        *,
+        audit: Recorder,
+        metrics: Metrics,
+        interval: float = WATCH_INTERVAL,
     ) -> None:
         self._store = store
+        self._metrics = metrics
         self._audit = audit
         self._directory = directory
         self._interval = interval
@@ -56,6 +65,7 @@ class PolicyReloader:
     def reload(self, reason: str) -> None:
         self._seen = directory_signature(self._directory)
         result = self._store.try_reload(self._directory)
+        self._metrics.policy_reload(result.status is not ReloadStatus.INVALID, timestamp=time.time())
         if result.status is not ReloadStatus.UNCHANGED:
             ok = result.status is ReloadStatus.RELOADED
             details: dict[str, DetailValue] = {"reason": reason, "ok": ok, "version": result.version}

@@ -16,9 +16,21 @@ import logging
 import os
 import signal
 import time
+from pathlib import Path
 
 from relay.app import serve
 from relay.config.schema import Config
+from relay.metrics import (
+    WorkerProcess,
+    dns_check,
+    enable_multiprocess,
+    multiprocess_directory,
+    serving_registry,
+    spool_check,
+    start_metrics_server,
+    worker_exited,
+    workers_policy_check,
+)
 from relay.spool import Spool
 from relay.spool.lock import ServeLock
 
@@ -36,17 +48,38 @@ def run(config: Config) -> int:
     """Serve until SIGTERM/SIGINT; returns the exit code."""
     lock = ServeLock(config.spool)
     lock.acquire()
+    children: dict[int, int] = {}
+    count = worker_count(config)
     try:
-        count = worker_count(config)
-        if count == 1:
-            asyncio.run(serve(config))
-            return 0
-        return _supervise(config, count)
+        # The metrics endpoint lives in this process, the one that lives as long as the node
+        # (docs/metrics.md); workers write their counters to files it adds up.
+        metrics_dir = multiprocess_directory(config.spool)
+        enable_multiprocess(metrics_dir, clean=True)
+
+        def live_workers() -> list[WorkerProcess]:
+            if count == 1:
+                return [WorkerProcess(index=0, pid=os.getpid())]
+            return [WorkerProcess(index=i, pid=p) for p, i in list(children.items())]
+
+        registry = serving_registry(config.spool, multiprocess_dir=metrics_dir, workers=live_workers)
+        checks = [
+            spool_check(config.spool),
+            workers_policy_check(metrics_dir, live_workers),
+            dns_check(config.dns),
+        ]
+        server = start_metrics_server(config.listen.metrics, checks, registry)
+        try:
+            if count == 1:
+                asyncio.run(serve(config))
+                return 0
+            return _supervise(config, count, children, metrics_dir)
+        finally:
+            server.stop()
     finally:
         lock.release()
 
 
-def _supervise(config: Config, count: int) -> int:
+def _supervise(config: Config, count: int, children: dict[int, int], metrics_dir: Path) -> int:
     spool = Spool(config.spool)
     with spool.transaction() as db:
         released = Spool.release_all_leases(db)
@@ -65,7 +98,6 @@ def _supervise(config: Config, count: int) -> int:
         for pid in list(children):
             _signal(pid, signal.SIGHUP)  # each worker reloads its policy
 
-    children: dict[int, int] = {}
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGHUP, on_hangup)
@@ -80,6 +112,7 @@ def _supervise(config: Config, count: int) -> int:
         if pid not in children:
             continue
         index = children.pop(pid)
+        worker_exited(pid, metrics_dir)
         code = os.waitstatus_to_exitcode(status)
         if stopping:
             log.info("event=worker_stopped worker=%d pid=%d code=%d", index, pid, code)

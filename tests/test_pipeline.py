@@ -14,12 +14,14 @@ from pathlib import Path
 
 import aiosmtplib
 import pytest
+from prometheus_client import CollectorRegistry
 
 from relay.audit.events import AuditEvent
 from relay.clock import SystemClock
 from relay.errors import PipelineError
 from relay.ingress.handler import IngressHandler
 from relay.ingress.server import ConnectionLimiter, IngressLimits, RelaySMTP
+from relay.metrics import Metrics
 from relay.model import Envelope, MessageFacts, PhiResult, QueueState
 from relay.pipeline import Analyzer, ExtractOnly, Pipeline
 from relay.policy import PolicyStore
@@ -73,10 +75,16 @@ async def _serve(
     analyzer: Analyzer, policies: PolicyStore, intake: RecordingIntake, audit: RecordingAudit | None = None
 ) -> AsyncIterator[int]:
     pipeline = Pipeline(
-        analyzer=analyzer, policies=policies, internal_domains=frozenset(), hostname="relay.test", timeout=0.3
+        analyzer=analyzer,
+        policies=policies,
+        internal_domains=frozenset(),
+        hostname="relay.test",
+        timeout=0.3,
+        metrics=Metrics(registry=CollectorRegistry()),
     )
     handler = IngressHandler(
         audit=audit or RecordingAudit(),
+        metrics=Metrics(registry=CollectorRegistry()),
         hostname="relay.test",
         relay_from=[ipaddress.ip_network("127.0.0.0/8")],
         max_recipients=10,
@@ -158,6 +166,7 @@ async def test_pipeline_translates_failures(policies: PolicyStore) -> None:
         internal_domains=frozenset(),
         hostname="relay.test",
         timeout=0.05,
+        metrics=Metrics(registry=CollectorRegistry()),
     )
     with pytest.raises(PipelineError, match="exceeded"):
         await pipeline.process(

@@ -18,6 +18,7 @@ from relay.delivery.client import SmtpConnection, Timeouts, TlsUnmet, Transactio
 from relay.delivery.connections import ConnectionCache
 from relay.delivery.mx import NextHop
 from relay.delivery.security import TlsDemand, requirement_unmet
+from relay.metrics import Metrics, tls_method
 from relay.model import Outcome, RecipientPlan, RecipientResult, Reply, SpooledMessage
 from relay.tls.levels import DomainAction, DomainTlsPlan, HopTls
 from relay.tls.names import normalise
@@ -29,8 +30,15 @@ log = logging.getLogger("relay.delivery")
 
 class HopWalker:
     def __init__(
-        self, *, connections: ConnectionCache, timeouts: Timeouts, hostname: str, tls: TlsPolicy
+        self,
+        *,
+        connections: ConnectionCache,
+        timeouts: Timeouts,
+        hostname: str,
+        tls: TlsPolicy,
+        metrics: Metrics,
     ) -> None:
+        self._metrics = metrics
         self._connections = connections
         self._timeouts = timeouts
         self._hostname = hostname
@@ -96,6 +104,7 @@ class HopWalker:
             cached = self._connections.take(key)
             for address in hop.addresses:
                 transaction: Transaction | None = None
+                used = cached
                 if cached is not None:
                     transaction = await self._send(cached, key, message, pending, data)
                     cached = None
@@ -112,7 +121,11 @@ class HopWalker:
                         unreachable += 1
                         last, last_host = connection, hop.host
                         continue
+                    used = connection
                     transaction = await self._send(connection, key, message, pending, data)
+                if used is not None and any(r.outcome is Outcome.DELIVERED for r in transaction.results):
+                    method = tls_method(hop_tls.requirement.level, encrypted=used.tls is not None)
+                    self._metrics.tls(hop_tls.requirement.level, method)
                 if not transaction.try_next_hop:
                     answered = {r.recipient: r for r in transaction.results}
                     return [refused.get(r) or answered[r] for r in recipients]
@@ -191,8 +204,8 @@ class HopWalker:
             await connection.close()
         return transaction
 
-    @staticmethod
-    def _log_unmet(message: SpooledMessage, entry: RecipientPlan, reason: str) -> None:
+    def _log_unmet(self, message: SpooledMessage, entry: RecipientPlan, reason: str) -> None:
+        self._metrics.tls_unmet(entry.tls_minimum, entry.fallback)
         log.warning(
             "event=tls_unmet qid=%s level=%s fallback=%s reason=%r",
             message.queue_id,

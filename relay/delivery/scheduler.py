@@ -28,6 +28,7 @@ from relay.delivery.hops import HopWalker
 from relay.delivery.mx import MxResolver, NextHop, ResolutionStatus, reply_for
 from relay.delivery.outcome import AttemptOutcome, after_attempt
 from relay.delivery.security import requirement_unmet
+from relay.metrics import DeliveryReason, Metrics, delivery_reason
 from relay.model import (
     Outcome,
     PlanAction,
@@ -66,6 +67,7 @@ class Scheduler:
         clock: Clock,
         tls: TlsPolicy,
         audit: Recorder,
+        metrics: Metrics,
     ) -> None:
         self._committer = committer
         self._owner = owner
@@ -75,6 +77,7 @@ class Scheduler:
         self._hostname = hostname
         self._clock = clock
         self._audit = audit
+        self._metrics = metrics
         self._timeouts = Timeouts(connect=settings.connect_timeout, command=settings.command_timeout)
         self._connections = ConnectionCache(
             idle_timeout=settings.connection_idle_timeout,
@@ -82,7 +85,11 @@ class Scheduler:
             clock=clock,
         )
         self._hops = HopWalker(
-            connections=self._connections, timeouts=self._timeouts, hostname=hostname, tls=tls
+            connections=self._connections,
+            timeouts=self._timeouts,
+            hostname=hostname,
+            tls=tls,
+            metrics=metrics,
         )
         self._destination_slots: dict[str, asyncio.Semaphore] = {}
         self._handoff: deque[tuple[SpooledMessage, bytes]] = deque()
@@ -237,6 +244,16 @@ class Scheduler:
                 routed=route is not None,
             )
 
+    def _count(self, kind: AuditKind, message: SpooledMessage, result: RecipientResult, now: float) -> None:
+        pool = message.plan.for_recipient(result.recipient).pool
+        domain = domain_of(result.recipient)
+        if kind is AuditKind.DELIVERED:
+            self._metrics.delivered(pool, latency=now - message.created_at, domain=domain)
+        elif kind is AuditKind.DEFERRED:
+            self._metrics.deferred(pool, _reason(result), domain=domain)
+        else:
+            self._metrics.bounced(pool, _reason(result), domain=domain)
+
     async def _record(self, message: SpooledMessage, data: bytes, outcome: AttemptOutcome) -> None:
         now = self._clock.now()
         dsn = dsn_message(
@@ -274,6 +291,7 @@ class Scheduler:
                     str(result.reply),
                 )
                 self._audit.record(_delivery_event(kind, message, result))
+                self._count(kind, message, result, now)
         if dsn is not None:
             log.info(
                 "event=dsn_queued qid=%s dsn_qid=%s to=<%s>",
@@ -284,6 +302,10 @@ class Scheduler:
             self.offer(dsn.as_spooled(now), dsn.data)
         if update is None:
             log.info("event=removed qid=%s", message.queue_id)
+
+
+def _reason(result: RecipientResult) -> DeliveryReason:
+    return delivery_reason(result.reply)
 
 
 def _delivery_event(kind: AuditKind, message: SpooledMessage, result: RecipientResult) -> AuditEvent:

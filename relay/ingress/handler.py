@@ -22,6 +22,7 @@ from relay.config.schema import IPNetwork
 from relay.disposition import Copy, Disposition
 from relay.errors import PipelineError
 from relay.ingress.server import AuthenticatedUser, RelaySMTP
+from relay.metrics import Metrics, RejectReason
 from relay.model import Envelope, QueueState, Rejection
 from relay.pipeline import Pipeline
 from relay.spool import NewMessage
@@ -48,6 +49,7 @@ class IngressHandler:
         self,
         *,
         audit: Recorder,
+        metrics: Metrics,
         hostname: str,
         relay_from: Sequence[IPNetwork],
         max_recipients: int,
@@ -62,6 +64,7 @@ class IngressHandler:
         self._intake = intake
         self._clock = clock
         self._audit = audit
+        self._metrics = metrics
 
     async def handle_EHLO(
         self, server: RelaySMTP, session: Any, envelope: Any, hostname: str, responses: list[str]
@@ -84,10 +87,12 @@ class IngressHandler:
     ) -> str:
         if not self._may_relay(server.client_ip, session):
             log.warning("event=relay_denied client=%s rcpt=<%s>", server.client_ip, address)
+            self._metrics.rejected(RejectReason.RELAY_DENIED, "5.7.1")
             return f"554 5.7.1 <{address}>: Relay access denied"
         if address in envelope.rcpt_tos:
             return "250 2.1.5 OK (duplicate recipient)"
         if len(envelope.rcpt_tos) >= self._max_recipients:
+            self._metrics.rejected(RejectReason.TOO_MANY_RECIPIENTS, "4.5.3")
             return "452 4.5.3 Error: too many recipients"
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)
@@ -112,12 +117,14 @@ class IngressHandler:
         content: bytes = envelope.original_content
         if _hop_count(content) >= MAX_RECEIVED_HEADERS:
             log.warning("event=loop_detected qid=%s client=%s", queue_id, server.client_ip)
+            self._metrics.rejected(RejectReason.LOOP, "5.4.6")
             return "554 5.4.6 Error: too many hops (mail loop?)"
         data = self._received_header(queue_id, smtp_envelope, session, now) + content
         try:
             outcome = await self._pipeline.process(queue_id, smtp_envelope, data, now=now)
         except PipelineError as exc:
             log.error("event=pipeline_failed qid=%s reason=%r", queue_id, str(exc))
+            self._metrics.rejected(RejectReason.PIPELINE_ERROR, "4.3.0")
             return "451 4.3.0 Error: message could not be checked, try again later"
         if isinstance(outcome, Rejection):
             log.info(
@@ -126,6 +133,7 @@ class IngressHandler:
                 server.client_ip,
                 outcome.enhanced,
             )
+            self._metrics.rejected(RejectReason.POLICY, outcome.enhanced)
             self._audit.record(
                 AuditEvent(
                     kind=AuditKind.REJECTED,
@@ -142,6 +150,7 @@ class IngressHandler:
             await self._intake.accept(messages)
         except Exception as exc:
             log.error("event=spool_failed qid=%s reason=%r", queue_id, str(exc))
+            self._metrics.rejected(RejectReason.SPOOL_ERROR, "4.3.0")
             return "451 4.3.0 Error: queue file write error, try again later"
         log.info(
             "event=message_queued qid=%s from=<%s> nrcpt=%d size=%d client=%s user=%s",
@@ -152,6 +161,7 @@ class IngressHandler:
             smtp_envelope.client_ip,
             smtp_envelope.auth_user or "-",
         )
+        self._metrics.accepted(len(data), latency=self._clock.now() - now)
         self._audit.record(
             AuditEvent(
                 kind=AuditKind.ACCEPTED,
