@@ -78,8 +78,10 @@ def build_dsn(
     """The DSN for ``failures`` as CRLF-terminated bytes, or None when none must be sent.
 
     None when the sender is the null reverse path (RFC 5321 section 6.1: never bounce a
-    bounce), when the original is itself a DSN or is marked ``Auto-Submitted`` (RFC 3834) as a
-    second loop guard, and when ``failures`` holds nothing but deliveries.
+    bounce), when the original is itself a DSN or an automatic reply (``Auto-Submitted:
+    auto-replied``, RFC 3834) as a second loop guard, and when ``failures`` holds nothing but
+    deliveries. Machine-generated mail with a real sender (``auto-generated``: an EHR's
+    appointment notices) is bounced like any other: its sender must learn it did not arrive.
     """
     if envelope.sender.strip() in ("", "<>") or _is_automatic(header_block(original_headers)):
         return None
@@ -138,7 +140,7 @@ def _text_part(text: str) -> tuple[list[str], bytes]:
 
 
 def _is_automatic(headers: bytes) -> bool:
-    """The original is a DSN itself or says it was sent by a machine (RFC 3834 section 5)."""
+    """The original is a DSN itself or an automatic reply (RFC 3834 section 5)."""
     msg = BytesHeaderParser(policy=compat32).parsebytes(headers)
     if msg.get_content_type() == "multipart/report":
         report_type = collapse_rfc2231_value(msg.get_param("report-type", "") or "")
@@ -146,7 +148,7 @@ def _is_automatic(headers: bytes) -> bool:
             return True
     for value in msg.get_all("Auto-Submitted") or ():
         keyword = re.split(r"[;(\s]", str(value).strip(), maxsplit=1)[0]
-        if keyword.lower() != "no":
+        if keyword.lower() == "auto-replied":
             return True
     return False
 
