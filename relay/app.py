@@ -30,7 +30,8 @@ from relay.ingress.handler import IngressHandler
 from relay.ingress.server import ConnectionLimiter, IngressLimits, RelaySMTP
 from relay.ingress.users import UsersFile
 from relay.metrics import Metrics
-from relay.pipeline import ExtractOnly, Pipeline
+from relay.phi.pool import PhiPool
+from relay.pipeline import Analyzer, ExtractOnly, PhiAnalyzer, Pipeline
 from relay.policy import PolicyStore
 from relay.reloader import PolicyReloader
 from relay.spool import GroupCommitter, Spool
@@ -99,6 +100,7 @@ class RelayNode:
         self.reloader = PolicyReloader(self.policies, config.policies, audit=self.audit, metrics=self.metrics)
         self.tls = TlsPolicy(config.outbound_tls, config.dns)
         self._audit_started = False
+        self._phi: PhiPool | None = None
 
     async def start(self, *, sock: socket.socket | None = None) -> None:
         config = self.config
@@ -120,6 +122,7 @@ class RelayNode:
         try:
             self.audit.start()
             self._audit_started = True
+            analyzer = await self._start_phi()
             committer, scheduler = await self._start_delivery(resolver)
         except BaseException:
             listener.close()
@@ -132,7 +135,7 @@ class RelayNode:
             relay_from=config.relay_from,
             max_recipients=config.limits.max_recipients,
             pipeline=Pipeline(
-                analyzer=ExtractOnly(),
+                analyzer=analyzer,
                 policies=self.policies,
                 internal_domains=frozenset(d.lower() for d in config.internal_domains),
                 hostname=config.hostname,
@@ -168,6 +171,16 @@ class RelayNode:
             tls_context is not None,
             users is not None,
         )
+
+    async def _start_phi(self) -> Analyzer:
+        """The PHI scanner processes (each loads the language model once, before we listen)."""
+        if not self.config.phi.enabled:
+            log.warning("event=phi_disabled effect=every_message_unscannable")
+            return ExtractOnly(phi_disabled=True)
+        self._phi = PhiPool(self.config.phi)
+        await self._phi.start()
+        log.info("event=phi_ready workers=%d model=%s", self.config.phi.workers, self.config.phi.model)
+        return PhiAnalyzer(self._phi)
 
     async def _start_delivery(self, resolver: MxResolver) -> tuple[GroupCommitter, Scheduler]:
         """Open the spool (recovering it first), then its writer thread and the scheduler."""
@@ -209,6 +222,8 @@ class RelayNode:
                 await asyncio.sleep(0.05)
         if self._scheduler is not None:
             await self._scheduler.stop()
+        if self._phi is not None:
+            await self._phi.stop()
         if self._committer is not None:
             self._committer.stop()
         if self._spool is not None:

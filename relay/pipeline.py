@@ -21,6 +21,7 @@ from relay.errors import PipelineError
 from relay.message import extract
 from relay.metrics import Metrics
 from relay.model import Envelope, Facts, MessageFacts, PhiResult, Rejection
+from relay.phi.pool import PhiPool
 from relay.policy import PolicyStore, evaluate
 
 log = logging.getLogger("relay.pipeline")
@@ -33,11 +34,32 @@ class Analyzer(Protocol):
 
 
 class ExtractOnly:
-    """MIME extraction without a PHI scanner: what cannot be read still counts as unscannable."""
+    """MIME extraction without a PHI scanner: what cannot be read still counts as unscannable.
+
+    ``phi_disabled``: the relay runs without PHI detection, so no message can be shown free of
+    PHI and every one counts as unscannable (fail closed)."""
+
+    def __init__(self, *, phi_disabled: bool = False) -> None:
+        self._phi_disabled = phi_disabled
 
     async def analyze(self, data: bytes) -> tuple[MessageFacts, PhiResult]:
         facts = extract(data).facts
-        return facts, PhiResult(unscannable=bool(facts.unscannable))
+        return facts, PhiResult(unscannable=self._phi_disabled or bool(facts.unscannable))
+
+
+class PhiAnalyzer:
+    """Extraction here, PHI scanning in the scanner processes (off the event loop)."""
+
+    def __init__(self, pool: PhiPool) -> None:
+        self._pool = pool
+
+    async def analyze(self, data: bytes) -> tuple[MessageFacts, PhiResult]:
+        extraction = extract(data)
+        scan = await self._pool.scan(extraction.segments)
+        facts = extraction.facts
+        if scan.unscannable:
+            facts = dataclasses.replace(facts, unscannable=facts.unscannable + scan.unscannable)
+        return facts, scan.result
 
 
 class Pipeline:

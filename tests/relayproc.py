@@ -67,6 +67,8 @@ class RelaySetup:
             "delivery": {"retry_schedule": ["1s"], "poll_interval": "200ms", "connect_timeout": "5s",
                          "command_timeout": "10s"},
             "log_level": "info",
+            # Loading the language model costs seconds per relay start; the PHI tests turn it on.
+            "phi": {"enabled": False},
         }
         self.configure(**overrides)
 

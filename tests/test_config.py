@@ -27,6 +27,7 @@ from relay.config.schema import (
     ListenConfig,
 )
 from relay.errors import ConfigError
+from relay.phi.settings import PhiSettings
 from relay.tls.settings import TlsOutboundConfig
 
 
@@ -111,6 +112,13 @@ delivery:
   connection_idle_timeout: 500ms
   shutdown_timeout: 90s
   poll_interval: 0.25
+phi:
+  enabled: false
+  model: en_core_web_lg
+  min_score: 0.5
+  workers: 3
+  time_budget: 5s
+  blis: true
 outbound_tls:
   mta_sts: false
   dane: false
@@ -187,6 +195,14 @@ def test_full_file_round_trips_every_key(certs: Path) -> None:
             connection_idle_timeout=0.5,
             shutdown_timeout=90.0,
             poll_interval=0.25,
+        ),
+        phi=PhiSettings(
+            enabled=False,
+            model="en_core_web_lg",
+            min_score=0.5,
+            workers=3,
+            time_budget=5.0,
+            blis=True,
         ),
         outbound_tls=TlsOutboundConfig(
             mta_sts=False,
@@ -618,9 +634,7 @@ ERRORS: list[tuple[str, str, int, str, str]] = [
     [case[1:] for case in ERRORS],
     ids=[case[0] for case in ERRORS],
 )
-def test_error_names_file_line_and_key(
-    certs: Path, text: str, line: int, key: str, problem: str
-) -> None:
+def test_error_names_file_line_and_key(certs: Path, text: str, line: int, key: str, problem: str) -> None:
     path = write(certs, text)
     with pytest.raises(ConfigError) as caught:
         load_config(path)
@@ -647,9 +661,7 @@ SYNTAX: list[tuple[str, str, int, str]] = [
     [case[1:] for case in SYNTAX],
     ids=[case[0] for case in SYNTAX],
 )
-def test_yaml_syntax_error_gives_its_line(
-    tmp_path: Path, text: str, line: int, problem: str
-) -> None:
+def test_yaml_syntax_error_gives_its_line(tmp_path: Path, text: str, line: int, problem: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         load_config(path)

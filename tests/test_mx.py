@@ -21,7 +21,6 @@ from relay.errors import ConfigError
 from relay.model import Reply
 
 
-
 def resolver(server: DnsServer, *, seed: int = 0, timeout: float = 2.0) -> MxResolver:
     return MxResolver(server.dns_config(timeout=timeout), rng=random.Random(seed))
 

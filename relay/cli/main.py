@@ -79,6 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--policies", type=Path, help="policy directory (default: policies)")
     explain.add_argument("--json", action="store_true", help="machine-readable output")
 
+    phi = verbs.add_parser("phi", parents=[common], help="scan for PHI and measure detection accuracy")
+    phi_verbs = phi.add_subparsers(dest="phi_verb", required=True, metavar="ACTION", parser_class=_Parser)
+    scan = phi_verbs.add_parser(
+        "scan", parents=[common], help="the PHI findings of a message (values masked)"
+    )
+    scan.add_argument("path", type=Path, help="an .eml file, or with --jsonl one {id, text} object per line")
+    scan.add_argument("--jsonl", action="store_true", help="plain texts in, one JSON result per line out")
+
     audit = verbs.add_parser("audit", parents=[common], help="verify and search the audit log")
     audit_verbs = audit.add_subparsers(
         dest="audit_verb", required=True, metavar="ACTION", parser_class=_Parser
@@ -175,6 +183,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _policy(config, args)
     if args.verb == "audit":
         return _audit(config, args)
+    if args.verb == "phi":
+        return _phi(config, args)
     if args.verb == "tls" and args.tls_verb != "selfsigned":
         return _tls(config, args)
     return _selfsigned(config, args)
@@ -228,6 +238,14 @@ def _policy(config: Config, args: argparse.Namespace) -> int:
         )
     print(text, file=sys.stdout if code != 2 else sys.stderr)
     return code
+
+
+def _phi(config: Config, args: argparse.Namespace) -> int:
+    from relay.cli import phi
+
+    if args.jsonl:
+        return phi.scan_jsonl(args.path, out=sys.stdout, err=sys.stderr, settings=config.phi)
+    return phi.scan_file(args.path, out=sys.stdout, err=sys.stderr, settings=config.phi)
 
 
 def _audit(config: Config, args: argparse.Namespace) -> int:

@@ -32,6 +32,7 @@ Leaf = Callable[[object], object]
 
 _LEAVES: dict[object, Leaf] = {
     bool: values.to_bool,
+    float: values.to_float,
     int: values.to_int,
     str: values.to_str,
     Path: values.to_path,

@@ -18,6 +18,7 @@ from typing import Annotated
 from relay.audit.settings import AuditConfig
 from relay.markers import DURATION as DURATION
 from relay.markers import SIZE as SIZE
+from relay.phi.settings import PhiSettings
 from relay.tls.settings import TlsOutboundConfig
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -130,6 +131,8 @@ class Config:
     limits: LimitsConfig = LimitsConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     dns: DnsConfig = DnsConfig()
+    phi: PhiSettings = field(default_factory=PhiSettings)
+    """PHI detection in every message before it is queued (docs/phi.md)."""
     outbound_tls: TlsOutboundConfig = field(default_factory=TlsOutboundConfig)
     """TLS toward recipients' servers: MTA-STS, DANE, the CA store, TLS-RPT (docs/tls.md)."""
     audit: AuditConfig = field(default_factory=AuditConfig)

@@ -75,6 +75,12 @@ def to_str(value: object) -> str:
     return value.strip()
 
 
+def to_float(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Invalid(f"expected a number, got {describe(value)}")
+    return float(value)
+
+
 def to_bool(value: object) -> bool:
     if not isinstance(value, bool):
         raise Invalid(f"expected true or false, got {describe(value)}")
@@ -127,9 +133,7 @@ def to_size(value: object) -> int:
     if size <= 0:
         raise Invalid(f"expected a size of at least 1 byte, got {describe(value)}")
     if size > _MAX_SIZE:
-        raise Invalid(
-            f"expected a size of at most 8E (2**63 - 1 bytes), got {describe(value)[:40]}"
-        )
+        raise Invalid(f"expected a size of at most 8E (2**63 - 1 bytes), got {describe(value)[:40]}")
     return size
 
 

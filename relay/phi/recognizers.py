@@ -1,0 +1,353 @@
+"""The healthcare recognizer pack, built on Presidio's PatternRecognizer.
+
+Each entity is described once, as a :class:`Spec` (patterns, context words, a pure check
+from :mod:`relay.phi.checksums` or :mod:`relay.phi.dates`), and :func:`healthcare_recognizers`
+turns the specs into Presidio recognizers. Two kinds of pattern are used:
+
+* *anchored*: the label is part of the pattern, as a variable-length lookbehind (the ``regex``
+  module Presidio uses allows it), so ``MRN: 00123456`` yields the number alone, sure (0.85+);
+* *bare*: the value shape alone, with a low score that only context words near it
+  (:mod:`relay.phi.context_window`) lift over the reporting threshold.
+
+A check digit is a gate, not a proof: a candidate that fails it is dropped, one that passes
+keeps its pattern's score (one random number in ten passes a mod-10 check).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from presidio_analyzer import Pattern, PatternRecognizer
+
+from relay.phi import checksums, dates
+
+# Presidio compiles with the ``regex`` module, whose flag values are those of ``re``.
+CASE_SENSITIVE = re.MULTILINE
+"""Codes are upper case; matching them case-blind would turn words into candidates."""
+CASE_BLIND = re.MULTILINE | re.IGNORECASE
+
+_L = checksums.MBI_LETTERS
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Spec:
+    """One entity of the pack: how candidates are found and checked."""
+
+    entity: str
+    patterns: tuple[tuple[str, str, float], ...]
+    """(name, regular expression, score before context)."""
+    context: tuple[str, ...]
+    check: Callable[[str], bool]
+    flags: int = CASE_SENSITIVE
+
+
+class CheckedPatternRecognizer(PatternRecognizer):
+    """A PatternRecognizer whose candidates must pass a pure check to be reported at all."""
+
+    def __init__(self, spec: Spec, patterns: Sequence[tuple[str, str, float]], *, name: str) -> None:
+        self._check = spec.check
+        super().__init__(
+            supported_entity=spec.entity,
+            name=name,
+            patterns=[Pattern(label, pattern, score) for label, pattern, score in patterns],
+            context=list(spec.context),
+            global_regex_flags=spec.flags,
+        )
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        # None keeps the pattern's score (context decides); False drops the candidate.
+        return None if self._check(pattern_text) else False
+
+
+def _label(words: str, value: str, guard: str = r"\d") -> str:
+    """``value`` right after a case-blind label (``MRN``, ``MRN:``, ``MRN #`` ...), label excluded.
+
+    The label is a variable-length lookbehind, so Presidio reports the value alone. A lookbehind
+    tried at every position of a long text is slow: the ``guard`` lookahead (how the value
+    starts) is tried first, so the label is looked for only where a value can begin.
+    """
+    return (
+        rf"(?={guard})(?<=(?i:\b(?:{words})\s{{0,3}}(?:[:#=]|no\.?|number|num\.?|is)?[\s:#]{{0,3}}))" + value
+    )
+
+
+def _not_all_same(value: str) -> bool:
+    digits = [c for c in value if c.isdigit()]
+    return len(digits) >= 4 and len(set(digits)) > 1
+
+
+_MRN_LABEL = (
+    r"mrn|mr\s?#|mr\s?no\.?|medical\s+record(?:\s+(?:number|no\.?|#|id))?|chart\s+(?:number|no\.?|#)"
+    r"|patient\s+(?:id|number|no\.?|#)|hospital\s+(?:number|no\.?)|record\s+(?:number|no\.?|#)"
+)
+MEDICAL_RECORD_NUMBER = Spec(
+    entity="MEDICAL_RECORD_NUMBER",
+    patterns=(
+        ("MRN labelled", _label(_MRN_LABEL, r"[A-Z]{0,3}-?\d{5,12}\b", guard=r"[A-Z]{0,3}-?\d"), 0.85),
+        ("MRN labelled, grouped", _label(_MRN_LABEL, r"\d{2,4}-\d{2,4}-\d{2,4}\b"), 0.85),
+        ("MRN bare (needs context)", r"\b[A-Z]{0,3}\d{6,10}\b", 0.05),
+    ),
+    context=(
+        "mrn",
+        "medical record",
+        "record number",
+        "chart number",
+        "mr#",
+        "patient id",
+        "hospital number",
+    ),
+    check=_not_all_same,
+)
+
+_NPI_LABEL = r"npi|national\s+provider\s+(?:identifier|id)"
+US_NPI = Spec(
+    entity="US_NPI",
+    patterns=(
+        ("NPI labelled", _label(_NPI_LABEL, r"[12]\d{9}\b", guard="[12]"), 0.9),
+        ("NPI bare (needs context)", r"\b[12]\d{9}\b", 0.3),
+        ("NPI grouped (needs context)", r"\b[12]\d{3}[ -]\d{3}[ -]\d{3}\b", 0.3),
+    ),
+    context=(
+        "npi",
+        "national provider",
+        "provider id",
+        "provider number",
+        "prescriber",
+        "referring",
+        "rendering",
+    ),
+    check=checksums.npi_valid,
+)
+
+_DEA = r"[A-Z][A-Z9]\d{7}\b"
+US_DEA_NUMBER = Spec(
+    entity="US_DEA_NUMBER",
+    patterns=(
+        ("DEA labelled", _label(r"dea(?:\s+registration)?", _DEA, guard=r"[A-Z][A-Z9]\d"), 0.9),
+        ("DEA bare", r"\b[ABCDEFGHJKLMPRSTUX][A-Z9]\d{7}\b", 0.5),
+    ),
+    context=("dea", "registration", "prescriber", "controlled substance"),
+    check=checksums.dea_valid,
+)
+
+_MBI_PLAIN = rf"[1-9][{_L}][0-9{_L}]\d[{_L}][0-9{_L}]\d[{_L}][{_L}]\d\d"
+_MBI_DASHED = rf"[1-9][{_L}][0-9{_L}]\d-[{_L}][0-9{_L}]\d-[{_L}][{_L}]\d\d"
+_MBI_LABEL = r"mbi|medicare(?:\s+(?:beneficiary\s+)?(?:id|number|no\.?|#))?"
+US_MBI = Spec(
+    entity="US_MBI",
+    patterns=(
+        ("MBI labelled", _label(_MBI_LABEL, rf"(?:{_MBI_DASHED}|{_MBI_PLAIN})\b", guard="[1-9]"), 0.9),
+        ("MBI", rf"\b{_MBI_PLAIN}\b", 0.5),
+        ("MBI dashed", rf"\b{_MBI_DASHED}\b", 0.6),
+    ),
+    context=("mbi", "medicare", "beneficiary", "hicn", "cms"),
+    check=checksums.mbi_valid,
+)
+
+_PLAN_LABEL = (
+    r"(?:member|subscriber|policy(?:holder)?|insurance|insured|medicaid|enrollee|health\s+plan|plan\s+member)"
+    r"\s*(?:id(?:entification)?|number|num\.?|no\.?|#)"
+)
+_PLAN_ID = r"[A-Z0-9](?:[A-Z0-9-]{4,18})[A-Z0-9]\b"
+HEALTH_PLAN_ID = Spec(
+    entity="HEALTH_PLAN_ID",
+    patterns=(
+        ("plan ID labelled", _label(_PLAN_LABEL, _PLAN_ID, guard=r"\b[A-Z0-9-]{0,19}\d"), 0.85),
+        ("plan ID bare (needs context)", r"\b[A-Z]{3}\d{6,12}\b", 0.1),
+    ),
+    context=("member", "subscriber", "policy", "insurance", "insured", "medicaid", "health plan", "payer"),
+    check=_not_all_same,
+    flags=CASE_BLIND,
+)
+
+_ICD = r"[A-Z]\d[0-9AB](?:\.[0-9A-Z]{1,4})?\b"
+_ICD_LABEL = r"icd(?:-?10)?(?:-?cm)?(?:\s+code)?|dx|diagnosis\s+code"
+ICD10_CODE = Spec(
+    entity="ICD10_CODE",
+    patterns=(
+        ("ICD-10 labelled", _label(_ICD_LABEL, _ICD, guard=r"[A-Z]\d"), 0.85),
+        ("ICD-10 with decimals (needs context)", r"\b[A-Z]\d[0-9AB]\.[0-9A-Z]{1,4}\b", 0.3),
+        ("ICD-10 category (needs context)", r"\b[A-Z]\d[0-9AB]\b", 0.1),
+    ),
+    context=("icd", "diagnosis", "diagnoses", "diagnosed", "dx", "diagnostic"),
+    check=checksums.icd10_valid,
+)
+
+_CPT = r"(?:\d{5}|\d{4}[FT]|[A-CEG-HJ-MP-TV]\d{4})\b"
+_CPT_LABEL = r"cpt(?:\s+code)?|hcpcs(?:\s+code)?|procedure\s+code"
+CPT_CODE = Spec(
+    entity="CPT_CODE",
+    patterns=(
+        ("CPT labelled", _label(_CPT_LABEL, _CPT, guard=r"[A-Z]?\d"), 0.85),
+        ("CPT category I (needs context)", r"\b\d{5}\b", 0.05),
+        ("CPT II/III or HCPCS (needs context)", r"\b(?:\d{4}[FT]|[A-CEG-HJ-MP-TV]\d{4})\b", 0.2),
+    ),
+    context=("cpt", "hcpcs", "procedure code", "billed", "billing code", "modifier", "claim line"),
+    check=checksums.cpt_valid,
+)
+
+_NDC = r"(?:\d{4,5}-\d{3,4}-\d{1,2}|\d{10,11})\b"
+NDC_CODE = Spec(
+    entity="NDC_CODE",
+    patterns=(
+        ("NDC labelled", _label(r"ndc|national\s+drug\s+code", _NDC), 0.9),
+        ("NDC hyphenated", r"\b(?:\d{4}-\d{4}-\d{2}|\d{5}-\d{3}-\d{2}|\d{5}-\d{4}-\d{1,2})\b", 0.5),
+        ("NDC digits only (needs context)", r"\b\d{10,11}\b", 0.05),
+    ),
+    context=("ndc", "national drug code", "drug code"),
+    check=checksums.ndc_valid,
+)
+
+_BIRTH_LABEL = r"dob|d\.o\.b\.?|date\s+of\s+birth|birth\s?date|birthday|born(?:\s+on)?|b\."
+_DATE_START = r"\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+DATE_OF_BIRTH = Spec(
+    entity="DATE_OF_BIRTH",
+    patterns=(
+        ("date after a birth label", _label(_BIRTH_LABEL, dates.DATE_PATTERN, guard=_DATE_START), 0.9),
+    ),
+    context=("dob", "birth", "born"),
+    check=dates.is_calendar_date,
+    flags=CASE_BLIND,
+)
+
+_AGE_90_PLUS = r"(?:9\d|1[01]\d)"
+_YEARS_OLD = r"[\s-]{0,2}(?:(?:years?|yrs?)[\s-]{0,2}old|y/o|y\.o\.|yo)(?![a-z])"
+AGE_OVER_89 = Spec(
+    entity="AGE_OVER_89",
+    patterns=(
+        ("age before years old", rf"\b{_AGE_90_PLUS}(?={_YEARS_OLD})", 0.85),
+        ("age after an age label", rf"(?=9|1[01])(?<=\bage[d]?\s{{0,2}}:?\s{{0,2}}){_AGE_90_PLUS}\b", 0.85),
+    ),
+    context=("age", "aged", "year-old", "years old"),
+    check=lambda value: 90 <= int(value) <= 119,
+    flags=CASE_BLIND,
+)
+
+_NOT_NAMES = frozenset(
+    {
+        "team",
+        "all",
+        "everyone",
+        "colleagues",
+        "colleague",
+        "friends",
+        "friend",
+        "patient",
+        "patients",
+        "member",
+        "members",
+        "sir",
+        "sirs",
+        "madam",
+        "customer",
+        "customers",
+        "valued",
+        "parent",
+        "parents",
+        "staff",
+        "doctor",
+        "doctors",
+        "provider",
+        "providers",
+        "hiring",
+        "manager",
+        "neighbor",
+        "neighbour",
+        "resident",
+        "residents",
+        "client",
+        "clients",
+        "partner",
+        "partners",
+        "user",
+        "users",
+        "student",
+        "students",
+        "family",
+        "caregiver",
+        "caregivers",
+        "applicant",
+        "candidate",
+        "reviewer",
+        "committee",
+        "department",
+        "office",
+        "clinic",
+        "hospital",
+        "unknown",
+        "none",
+        "pending",
+        "appointment",
+        "reminder",
+        "mr",
+        "mrs",
+        "ms",
+        "mx",
+        "dr",
+        "miss",
+        "prof",
+    }
+)
+
+
+def _looks_like_a_name(value: str) -> bool:
+    return value.split()[0].lower().rstrip(".") not in _NOT_NAMES
+
+
+_SALUTATION = r"dear|hi|hello|patient(?:\s+name)?\s*:|pt\.?\s*:|name\s*:|mrs?\.?|ms\.?|mx\.?|miss|dr\.?"
+_WORD = r"(?:[A-Z][a-z'\u2019-]+|[A-Z][a-z]?[A-Z][a-z]+)"
+"""A capitalised name word: ``Smith``, ``O'Neil``, ``Mary-Ann``, ``McDonald``, ``DeSousa``."""
+_NAME = rf"{_WORD}(?:[ \t]+[A-Z]\.)?(?:[ \t]+{_WORD}){{0,2}}\b"
+SALUTATION_PERSON = Spec(
+    entity="PERSON",
+    patterns=(
+        (
+            "name after a salutation or title",
+            rf"(?=[A-Z])(?<=(?i:\b(?:{_SALUTATION}))[ \t]{{1,3}}){_NAME}",
+            0.6,
+        ),
+    ),
+    context=(),
+    check=_looks_like_a_name,
+)
+"""Names where mail puts them ("Dear Wei Okafor,", "Patient: Jane Roe"), which the small model
+misses when the line has nothing else to go by. NER finds the rest."""
+
+SPECS: tuple[Spec, ...] = (
+    MEDICAL_RECORD_NUMBER,
+    US_NPI,
+    US_DEA_NUMBER,
+    US_MBI,
+    HEALTH_PLAN_ID,
+    ICD10_CODE,
+    CPT_CODE,
+    NDC_CODE,
+    DATE_OF_BIRTH,
+    AGE_OVER_89,
+)
+HEALTHCARE_ENTITIES: tuple[str, ...] = tuple(spec.entity for spec in SPECS)
+
+
+def person_recognizer() -> PatternRecognizer:
+    """The PERSON recognizer for salutations and titles (:data:`SALUTATION_PERSON`)."""
+    return CheckedPatternRecognizer(SALUTATION_PERSON, SALUTATION_PERSON.patterns, name="relay:PERSON")
+
+
+def healthcare_recognizers(min_score: float) -> list[tuple[PatternRecognizer, bool]]:
+    """Fresh recognizers of the pack, each with whether it needs context words in the text.
+
+    A spec's patterns that score below ``min_score`` cannot be reported without a context word
+    near the match; they go to a second recognizer, which the scanner runs only on texts that
+    contain one of the spec's context words at all.
+    """
+    built: list[tuple[PatternRecognizer, bool]] = []
+    for spec in SPECS:
+        sure = [p for p in spec.patterns if p[2] >= min_score]
+        weak = [p for p in spec.patterns if p[2] < min_score]
+        if sure:
+            built.append((CheckedPatternRecognizer(spec, sure, name=f"relay:{spec.entity}"), False))
+        if weak:
+            built.append((CheckedPatternRecognizer(spec, weak, name=f"relay:{spec.entity}:context"), True))
+    return built

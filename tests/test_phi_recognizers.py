@@ -1,0 +1,234 @@
+"""The healthcare recognizer pack: check digits and format rules, then each entity through the
+whole engine with a valid value, an invalid check digit and a look-alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from relay.phi import checksums, dates
+from relay.phi.recognizers import HEALTHCARE_ENTITIES, SPECS, healthcare_recognizers
+from relay.phi.scanner import PhiScanner
+from relay.phi.settings import PhiSettings
+
+
+@pytest.fixture(scope="module")
+def scanner() -> Iterator[PhiScanner]:
+    yield PhiScanner()
+
+
+# -- pure checks ---------------------------------------------------------------------------
+
+CHECKS = [
+    (checksums.npi_valid, "1234567893", True),
+    (checksums.npi_valid, "1234-567-893", True),
+    (checksums.npi_valid, "2987654326", True),
+    (checksums.npi_valid, "1234567890", False),
+    (checksums.npi_valid, "3234567893", False),
+    (checksums.npi_valid, "123456789", False),
+    (checksums.npi_valid, "1111111112", False),
+    (checksums.dea_valid, "AB1234563", True),
+    (checksums.dea_valid, "BJ6125341", True),
+    (checksums.dea_valid, "M93456781", True),
+    (checksums.dea_valid, "AB1234564", False),
+    (checksums.dea_valid, "ZB1234563", False),
+    (checksums.dea_valid, "AB123456", False),
+    (checksums.mbi_valid, "1EG4-TE5-MK73", True),
+    (checksums.mbi_valid, "1EG4TE5MK73", True),
+    (checksums.mbi_valid, "1eg4te5mk73", True),
+    (checksums.mbi_valid, "0EG4TE5MK73", False),
+    (checksums.mbi_valid, "1SG4TE5MK73", False),
+    (checksums.mbi_valid, "1EG4TE5MK7", False),
+    (checksums.mbi_valid, "1EG4TE5M173", False),
+    (checksums.ndc_valid, "0002-7510-01", True),
+    (checksums.ndc_valid, "12345-678-90", True),
+    (checksums.ndc_valid, "12345-6789-1", True),
+    (checksums.ndc_valid, "12345-6789-01", True),
+    (checksums.ndc_valid, "00002751001", True),
+    (checksums.ndc_valid, "123-4567-89", False),
+    (checksums.ndc_valid, "0000-0000-00", False),
+    (checksums.ndc_valid, "0000000000", False),
+    (checksums.cpt_valid, "99213", True),
+    (checksums.cpt_valid, "99213-25", True),
+    (checksums.cpt_valid, "3074F", True),
+    (checksums.cpt_valid, "0042T", True),
+    (checksums.cpt_valid, "J1100", True),
+    (checksums.cpt_valid, "00050", False),
+    (checksums.cpt_valid, "D1110", False),
+    (checksums.cpt_valid, "9921", False),
+    (checksums.icd10_valid, "E11.9", True),
+    (checksums.icd10_valid, "I10", True),
+    (checksums.icd10_valid, "C4A.9", True),
+    (checksums.icd10_valid, "S72.001A", True),
+    (checksums.icd10_valid, "E1C.9", False),
+    (checksums.icd10_valid, "E11.12345", False),
+    (checksums.icd10_valid, "11E", False),
+    (dates.is_calendar_date, "03/04/1956", True),
+    (dates.is_calendar_date, "1956-03-04", True),
+    (dates.is_calendar_date, "March 4, 1956", True),
+    (dates.is_calendar_date, "4 Mar 1956", True),
+    (dates.is_calendar_date, "25/12/1980", True),
+    (dates.is_calendar_date, "02/29/2023", False),
+    (dates.is_calendar_date, "13/45/1956", False),
+    (dates.is_calendar_date, "Smarch 4, 1956", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("check", "value", "valid"),
+    CHECKS,
+    ids=[f"{check.__name__}-{value}" for check, value, _ok in CHECKS],
+)
+def test_checks(check: object, value: str, valid: bool) -> None:
+    assert callable(check)
+    assert check(value) is valid
+
+
+def test_pack_has_every_entity_once() -> None:
+    assert HEALTHCARE_ENTITIES == (
+        "MEDICAL_RECORD_NUMBER", "US_NPI", "US_DEA_NUMBER", "US_MBI", "HEALTH_PLAN_ID",
+        "ICD10_CODE", "CPT_CODE", "NDC_CODE", "DATE_OF_BIRTH", "AGE_OVER_89",
+    )  # fmt: skip
+    built = healthcare_recognizers(0.4)
+    assert {recognizer.supported_entities[0] for recognizer, _context in built} == set(HEALTHCARE_ENTITIES)
+    assert all(spec.context for spec in SPECS)
+
+
+# -- through the engine --------------------------------------------------------------------
+
+# (entity, text, value the finding must cover, or None when the entity must not be found)
+CASES = [
+    ("US_NPI", "Referring provider NPI: 1234567893.", "1234567893"),
+    ("US_NPI", "The prescriber, Dr. Okafor (NPI 2987654326), signed it.", "2987654326"),
+    ("US_NPI", "Referring provider NPI: 1234567890.", None),
+    ("US_NPI", "Order 1234567893 shipped on time.", None),
+    ("US_DEA_NUMBER", "DEA: AB1234563", "AB1234563"),
+    ("US_DEA_NUMBER", "Prescriber registration BJ6125341 on file.", "BJ6125341"),
+    ("US_DEA_NUMBER", "DEA: AB1234564", None),
+    ("US_DEA_NUMBER", "Part ZZ1234563 is out of stock.", None),
+    ("US_MBI", "Medicare MBI 1EG4-TE5-MK73", "1EG4-TE5-MK73"),
+    ("US_MBI", "Beneficiary 1EG4TE5MK73 was notified.", "1EG4TE5MK73"),
+    ("US_MBI", "Medicare MBI 1EG4-TS5-MK73", None),
+    ("US_MBI", "Reference 0EG4TE5MK73 in the ticket.", None),
+    ("MEDICAL_RECORD_NUMBER", "MRN: 00123456", "00123456"),
+    ("MEDICAL_RECORD_NUMBER", "Medical record number 7781234 (St. Mary's)", "7781234"),
+    ("MEDICAL_RECORD_NUMBER", "The MRN for this patient is 55501234.", "55501234"),
+    ("MEDICAL_RECORD_NUMBER", "MRN: 11111111", None),
+    ("MEDICAL_RECORD_NUMBER", "Invoice number 00123456 is paid.", None),
+    ("HEALTH_PLAN_ID", "Member ID: XEH123456789", "XEH123456789"),
+    ("HEALTH_PLAN_ID", "Policy number W2345-6789", "W2345-6789"),
+    ("HEALTH_PLAN_ID", "Insurance: Blue Cross, subscriber XEH987654321", "XEH987654321"),
+    ("HEALTH_PLAN_ID", "Member ID: AAAAAAAA", None),
+    ("HEALTH_PLAN_ID", "Tracking code XEH123456789 for your parcel.", None),
+    ("ICD10_CODE", "Dx: E11.9 type 2 diabetes", "E11.9"),
+    ("ICD10_CODE", "Diagnosis code I10.", "I10"),
+    ("ICD10_CODE", "She was diagnosed with S72.001A after the fall.", "S72.001A"),
+    ("ICD10_CODE", "Dx: E1C.9", None),
+    ("ICD10_CODE", "Take the M16 exit and park in lot B52.", None),
+    ("CPT_CODE", "CPT 99213 was billed.", "99213"),
+    ("CPT_CODE", "HCPCS J1100 injection", "J1100"),
+    ("CPT_CODE", "CPT 00050", None),
+    ("CPT_CODE", "HCPCS D1110", None),
+    ("CPT_CODE", "Our office is at 1 Main St, Boston, MA 02115.", None),
+    ("NDC_CODE", "NDC 0002-7510-01", "0002-7510-01"),
+    ("NDC_CODE", "Dispensed 12345-678-90 today.", "12345-678-90"),
+    ("NDC_CODE", "NDC 00002751001", "00002751001"),
+    ("NDC_CODE", "NDC 123-4567-89", None),
+    ("NDC_CODE", "Call 617-555-0142 or use SSN 219-09-9999.", None),
+    ("DATE_OF_BIRTH", "DOB: 03/04/1956", "03/04/1956"),
+    ("DATE_OF_BIRTH", "Date of birth: March 4, 1956", "March 4, 1956"),
+    ("DATE_OF_BIRTH", "She was born on 4 Mar 1956 in Ohio.", "4 Mar 1956"),
+    ("DATE_OF_BIRTH", "DOB: 13/45/1956", None),
+    ("DATE_OF_BIRTH", "Visit date: 03/04/1956", None),
+    ("DATE_OF_BIRTH", "She was born in 1956.", None),
+    ("AGE_OVER_89", "A 92-year-old woman presented with chest pain.", "92"),
+    ("AGE_OVER_89", "Age: 101", "101"),
+    ("AGE_OVER_89", "Patient is 95 y/o.", "95"),
+    ("AGE_OVER_89", "An 89-year-old man.", None),
+    ("AGE_OVER_89", "Age: 45", None),
+    ("AGE_OVER_89", "95 percent of 90 days", None),
+]
+
+
+def _case_id(case: tuple[str, str, str | None]) -> str:
+    entity, text, value = case
+    return f"{entity}-{'found' if value else 'absent'}-{text[:24]}"
+
+
+@pytest.mark.parametrize(("entity", "text", "value"), CASES, ids=[_case_id(c) for c in CASES])
+def test_entity(scanner: PhiScanner, entity: str, text: str, value: str | None) -> None:
+    found = [text[f.start : f.end] for f in scanner.scan_text(text).findings if f.entity_type == entity]
+    if value is None:
+        assert found == []
+    else:
+        assert value in found
+
+
+BUILTINS = [
+    ("US_SSN", "SSN: 219-09-9999", "219-09-9999"),
+    ("US_SSN", "SSN: 123-45-6789", None),
+    ("PHONE_NUMBER", "Call (617) 555-0142 tomorrow.", "(617) 555-0142"),
+    ("PHONE_NUMBER", "Call +44 20 7946 0958 from London.", "+44 20 7946 0958"),
+    ("EMAIL_ADDRESS", "Write to jane.doe@example.org today.", "jane.doe@example.org"),
+    ("EMAIL_ADDRESS", "Write to jane.doe@localhost today.", None),
+    ("URL", "See https://portal.example.org/results for details.", "https://portal.example.org/results"),
+    ("CREDIT_CARD", "Card 4111 1111 1111 1111 on file.", "4111 1111 1111 1111"),
+    ("IP_ADDRESS", "Login from 192.168.10.5 failed.", "192.168.10.5"),
+    ("PERSON", "Dear John Smith,\nyour results are in.", "John Smith"),
+    ("DATE_TIME", "Seen on March 3, 2024 at the clinic.", "March 3, 2024"),
+]
+
+
+@pytest.mark.parametrize(("entity", "text", "value"), BUILTINS, ids=[_case_id(c) for c in BUILTINS])
+def test_builtin_entity(scanner: PhiScanner, entity: str, text: str, value: str | None) -> None:
+    found = [text[f.start : f.end] for f in scanner.scan_text(text).findings if f.entity_type == entity]
+    if value is None:
+        assert found == []
+    else:
+        assert value in found
+
+
+NAMES = [
+    ("Dear Wei Rodriguez,\n\nThis is a reminder.", "Wei Rodriguez"),
+    ("Patient: Jane Roe\nDOB: unknown", "Jane Roe"),
+    ("Hello Mary-Ann O'Neil, welcome.", "Mary-Ann O'Neil"),
+    ("Dear Mr. Smith,", "Smith"),
+    ("Dear Team,\nthe schedule changed.", None),
+    ("Dear Valued Customer,", None),
+    ("Dear Patient,", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    NAMES,
+    ids=["salutation", "patient-label", "hyphen-apostrophe", "title", "team", "customer", "patient"],
+)
+def test_names_after_salutations(scanner: PhiScanner, text: str, name: str | None) -> None:
+    people = [text[f.start : f.end] for f in scanner.scan_text(text).findings if f.entity_type == "PERSON"]
+    assert people == ([name] if name else [])
+
+
+def test_degrees_are_not_places(scanner: PhiScanner) -> None:
+    text = "Best regards,\nMaria Garcia, MD\nRiverside Health"
+    assert "LOCATION" not in {f.entity_type for f in scanner.scan_text(text).findings}
+
+
+def test_generic_types_give_way_to_specific_ones(scanner: PhiScanner) -> None:
+    text = "Email jane.doe@example.org, MRN: 12345678, CPT 99213"
+    types = {(f.entity_type, text[f.start : f.end]) for f in scanner.scan_text(text).findings}
+    assert ("EMAIL_ADDRESS", "jane.doe@example.org") in types
+    assert ("MEDICAL_RECORD_NUMBER", "12345678") in types
+    assert not any(kind in {"URL", "DATE_TIME"} for kind, _value in types)
+
+
+def test_drug_names_are_not_people(scanner: PhiScanner) -> None:
+    text = "Metformin and Lisinopril were continued. Crohn disease is stable."
+    assert [f for f in scanner.scan_text(text).findings if f.entity_type == "PERSON"] == []
+
+
+def test_min_score_setting_hides_weaker_findings(scanner: PhiScanner) -> None:
+    strict = PhiScanner(PhiSettings(min_score=0.95), engine=scanner.engine)
+    kinds = {f.entity_type for f in strict.scan_text("Dear John Smith, MRN: 00123456").findings}
+    assert kinds == {"MEDICAL_RECORD_NUMBER"}
