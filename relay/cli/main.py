@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("path", type=Path, help="an .eml file, or with --jsonl one {id, text} object per line")
     scan.add_argument("--jsonl", action="store_true", help="plain texts in, one JSON result per line out")
+    evaluate = phi_verbs.add_parser(
+        "eval", parents=[common], help="precision, recall and F1 on a labeled corpus"
+    )
+    evaluate.add_argument("corpus", type=Path, help="JSON lines: {text, spans: [{start, end, label}]}")
 
     audit = verbs.add_parser("audit", parents=[common], help="verify and search the audit log")
     audit_verbs = audit.add_subparsers(
@@ -241,6 +245,10 @@ def _policy(config: Config, args: argparse.Namespace) -> int:
 
 
 def _phi(config: Config, args: argparse.Namespace) -> int:
+    if args.phi_verb == "eval":
+        from relay.cli.phi_eval import cmd_eval
+
+        return cmd_eval(args.corpus, out=sys.stdout, err=sys.stderr, settings=config.phi)
     from relay.cli import phi
 
     if args.jsonl:
