@@ -106,7 +106,10 @@ _CARE_WORDS = """
 patient patients clinic hospital doctor physician nurse appointment appointments medical
 healthcare treatment therapy referral pharmacy diagnosis prognosis clinical outpatient
 inpatient icu pcp cbc cmp bmp psa mg prescribed prescription dosage symptoms discharged
-allergies
+allergies visit follow-up followup post-op postop check-up checkup copay co-pay deductible
+coinsurance provider medicine imaging pediatrics dermatology cardiology oncology radiology
+neurology orthopedics urology gynecology obstetrics psychiatry behavioral consultation blood
+draw pain exam physical medicaid medicare eob
 """
 _DRUG_STEMS = (
     "pril",
