@@ -28,7 +28,7 @@ from dns.rdtypes.IN.A import A
 from dns.rdtypes.IN.AAAA import AAAA
 
 from relay.config.schema import DnsConfig
-from relay.errors import ConfigError
+from relay.dnsresolver import stub_resolver
 from relay.model import Reply
 
 MAX_MX_HOSTS = 10
@@ -120,23 +120,7 @@ class MxResolver:
     """Resolves recipient domains to ordered next hops through dnspython's async stub resolver."""
 
     def __init__(self, config: DnsConfig, *, rng: random.Random | None = None) -> None:
-        if config.nameservers:
-            resolver = dns.asyncresolver.Resolver(configure=False)
-            for ns in config.nameservers:
-                if not dns.inet.is_address(ns.host):
-                    raise ConfigError(f"{ns.host!r} is not an IP address", key="dns.nameservers")
-            resolver.nameservers = [
-                dns.nameserver.Do53Nameserver(ns.host, ns.port) for ns in config.nameservers
-            ]
-        else:
-            try:
-                resolver = dns.asyncresolver.Resolver()  # /etc/resolv.conf
-            except (dns.exception.DNSException, OSError) as exc:
-                raise ConfigError(
-                    f"no nameservers given and the system resolver is unusable: {exc}",
-                    key="dns.nameservers",
-                ) from exc
-        resolver.lifetime = config.timeout
+        resolver = stub_resolver(config)
         resolver.use_edns(0, 0, EDNS_PAYLOAD)
         self._resolver = resolver
         self._timeout = config.timeout

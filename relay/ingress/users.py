@@ -18,18 +18,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import hashlib
 import hmac
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
 from relay.errors import ConfigError, UsageError
+from relay.files import write_atomically
 
 CONFIG_KEY = "auth.users_file"
 """The relay.yaml key named in errors, so an operator knows which setting points at the file."""
@@ -168,7 +167,7 @@ class UsersFile:
                 break
         else:
             lines.append(entry)
-        _write_atomically(path, "".join(f"{line}\n" for line in lines))
+        write_atomically(path, "".join(f"{line}\n" for line in lines).encode("utf-8"), mode=0o600)
         return cls(users=MappingProxyType({**users, name: hashed}))
 
 
@@ -281,31 +280,3 @@ def _parse(text: str, path: Path) -> dict[str, PasswordHash]:
         except _MalformedLine as exc:
             raise ConfigError(str(exc), file=str(path), line=number, key=CONFIG_KEY) from None
     return users
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` so a reader sees the old file or the new one, never a mix or a 0644 copy."""
-    try:
-        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-        # The rename is durable only once the directory entry is on disk.
-        directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            temp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
-        raise

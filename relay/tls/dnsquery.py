@@ -28,7 +28,7 @@ import dns.rdatatype
 import dns.resolver
 
 from relay.config.schema import DnsConfig
-from relay.errors import ConfigError
+from relay.dnsresolver import stub_resolver
 
 EDNS_PAYLOAD = 1232
 """As in relay/delivery/mx.py (DNS flag day 2020): fits TLSA sets without fragmentation."""
@@ -62,22 +62,7 @@ class DnsClient:
     """dnspython's async stub resolver, configured from ``DnsConfig``, asking for AD."""
 
     def __init__(self, config: DnsConfig) -> None:
-        if config.nameservers:
-            resolver = dns.asyncresolver.Resolver(configure=False)
-            for ns in config.nameservers:
-                if not dns.inet.is_address(ns.host):
-                    raise ConfigError(f"{ns.host!r} is not an IP address", key="dns.nameservers")
-            resolver.nameservers = [
-                dns.nameserver.Do53Nameserver(ns.host, ns.port) for ns in config.nameservers
-            ]
-        else:
-            try:
-                resolver = dns.asyncresolver.Resolver()  # /etc/resolv.conf
-            except (dns.exception.DNSException, OSError) as exc:
-                raise ConfigError(
-                    f"no nameservers given and the system resolver is unusable: {exc}", key="dns.nameservers"
-                ) from exc
-        resolver.lifetime = config.timeout
+        resolver = stub_resolver(config)
         resolver.flags = dns.flags.RD | dns.flags.AD
         resolver.use_edns(0, dns.flags.DO, EDNS_PAYLOAD)
         self._resolver = resolver

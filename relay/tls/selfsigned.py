@@ -10,11 +10,9 @@ trusts that one certificate, it cannot be used to sign others.
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from relay.errors import UsageError
+from relay.files import write_atomically
 
 MAX_DAYS = 3650
 """A dev certificate valid for more than ten years is a mistake, not a convenience."""
@@ -107,8 +106,8 @@ def write_selfsigned(
             if os.path.lexists(path):
                 raise UsageError(f"{path} exists; overwrite it explicitly to replace it")
     pair = build_selfsigned(hostname=hostname, days=days, now=datetime.now(UTC))
-    _write_atomically(key_path, pair.key_pem, mode=0o600)
-    _write_atomically(cert_path, pair.cert_pem, mode=0o644)
+    write_atomically(key_path, pair.key_pem, mode=0o600)
+    write_atomically(cert_path, pair.cert_pem, mode=0o644)
 
 
 def _subject_alt_names(hostname: str) -> list[x509.GeneralName]:
@@ -131,31 +130,3 @@ def _subject_alt_names(hostname: str) -> list[x509.GeneralName]:
     if name.lower() == "localhost":
         names.extend(x509.IPAddress(address) for address in _LOOPBACK)
     return names
-
-
-def _write_atomically(path: Path, data: bytes, *, mode: int) -> None:
-    """Replace ``path`` so a reader sees the old file or the new one, never a partial key."""
-    try:
-        fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-        # The rename is durable only once the directory entry is on disk.
-        directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            temp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
-        raise
