@@ -33,9 +33,8 @@ def main() -> None:
         timings.append(time.process_time() - start)
     timings.sort()
     p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
-    print(
-        f"{len(data)} bytes, {runs} runs: median {statistics.median(timings) * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms CPU"
-    )
+    median = statistics.median(timings) * 1000
+    print(f"{len(data)} bytes, {runs} runs: median {median:.2f} ms, p99 {p99 * 1000:.2f} ms CPU")
 
 
 if __name__ == "__main__":
