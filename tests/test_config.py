@@ -62,7 +62,7 @@ def test_empty_file_gives_the_shipped_defaults(tmp_path: Path, text: str) -> Non
         policies=tmp_path / "policies",
         audit=AuditConfig(directory=tmp_path / "var/audit"),
         outbound_tls=TlsOutboundConfig(
-            cache_path=tmp_path / "tls/mta-sts.sqlite3", report_dir=tmp_path / "tls/reports"
+            cache_path=tmp_path / "var/tls/mta-sts.sqlite3", report_dir=tmp_path / "var/tls/reports"
         ),
         source=tmp_path / "relay.yaml",
     )

@@ -29,7 +29,7 @@ class TlsOutboundConfig:
     """Port of the HTTPS policy host (RFC 8461 section 3.3 says 443); tests use a loopback port."""
     ca_file: Path | None = None
     """CA bundle (PEM) for PKIX checks of MX hosts and policy hosts; None means the system's CAs."""
-    cache_path: Path = Path("tls/mta-sts.sqlite3")
+    cache_path: Path = Path("var/tls/mta-sts.sqlite3")
     """Persistent MTA-STS policy cache (SQLite)."""
     cache_max_entries: int = 10_000
     """Policies kept; the least recently used go first. One per recipient domain seen."""
@@ -38,7 +38,7 @@ class TlsOutboundConfig:
     bound it "to a reasonable time"; Postfix's resolver uses 10 s, a slow host gets twice that."""
     max_policy_size: Annotated[int, SIZE] = 64 * 1024
     """RFC 8461 section 3.3: policy bodies larger than 64 KiB are not accepted."""
-    report_dir: Path = Path("tls/reports")
+    report_dir: Path = Path("var/tls/reports")
     """Where TLS-RPT results are appended (one JSONL file per UTC day)."""
     report_organization: str = ""
     """``organization-name`` in TLS-RPT reports (RFC 8460 section 4.4); default: the hostname."""
