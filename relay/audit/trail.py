@@ -12,6 +12,7 @@ import functools
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 from relay.audit.events import AuditEvent
@@ -23,6 +24,8 @@ MAX_BATCH = 1000
 """Events per append: bounds how long one batch holds the log's lock."""
 SEAL_CHECK_SECONDS = 5.0
 """How often an idle trail asks the log whether a time-based seal is due."""
+PRUNE_EVERY_SECONDS = 86400.0
+"""Retention housekeeping runs once a day (and once at start)."""
 
 _STOP = object()
 
@@ -33,6 +36,7 @@ class AuditTrail:
         self._events: queue.SimpleQueue[AuditEvent | object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="audit-trail", daemon=True)
         self.failures = 0
+        self._next_prune = 0.0
 
     def start(self) -> None:
         self._log.start()
@@ -52,6 +56,7 @@ class AuditTrail:
                 first = self._events.get(timeout=SEAL_CHECK_SECONDS)
             except queue.Empty:
                 self._guarded(self._log.maybe_seal)
+                self._housekeeping()
                 continue
             batch: list[AuditEvent] = []
             stopping = first is _STOP
@@ -70,6 +75,14 @@ class AuditTrail:
                 self._guarded(functools.partial(self._log.append_many, batch))
             if stopping:
                 return
+
+    def _housekeeping(self) -> None:
+        """Delete files past ``audit.retention_days`` (the prune itself is recorded in the log)."""
+        now = time.monotonic()
+        if now < self._next_prune:
+            return
+        self._next_prune = now + PRUNE_EVERY_SECONDS
+        self._guarded(self._log.prune)
 
     def _guarded(self, action: Callable[[], object]) -> None:
         try:
