@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -133,6 +134,7 @@ def _spawn(config: Config) -> int:
     # In the worker: default signal dispositions, then the normal single-process server.
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, signal.SIG_DFL)
+    _stop_with_parent()
     code = 0
     try:
         asyncio.run(serve(config, recover=False))
@@ -142,6 +144,17 @@ def _spawn(config: Config) -> int:
     finally:
         logging.shutdown()
         os._exit(code)
+
+
+def _stop_with_parent() -> None:
+    """Ask Linux to send this worker SIGTERM when the supervisor dies (even by SIGKILL), so no
+    orphaned worker keeps the port and the spool (prctl PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _signal(pid: int, signum: int) -> None:

@@ -10,6 +10,7 @@ events in its log.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -86,6 +87,7 @@ class RelaySetup:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "relay.cli.main", "-c", str(self.config_path), "serve"],
             stdout=log, stderr=log, env=self.env, cwd=self.directory,
+            start_new_session=True,  # its own process group: kill() reaches the workers too
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -112,7 +114,7 @@ class RelaySetup:
     def kill(self) -> None:
         """SIGKILL: no cleanup of any kind runs."""
         assert self.process is not None
-        self.process.kill()
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
         self.process = None
 
@@ -139,8 +141,9 @@ class RelaySetup:
         raise AssertionError(f"{text!r} not logged within {timeout}s:\n{self.log()[-4000:]}")
 
     def close(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)  # the workers too, if any
             self.process.wait(10)
         self.process = None
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import smtplib
 import socket
 import sqlite3
+import subprocess
 import time
+from pathlib import Path
 
 import yaml
 from helpers import DEST, numbered_message, seqs_of, wait_until
@@ -163,3 +166,26 @@ def test_a_second_instance_on_the_same_spool_leaves_live_leases_alone(relay: Rel
         assert relay.stop() == 0
         assert sink.data_started == 2, "a message in flight was sent a second time"
         assert seqs_of(sink) == {0: 1, 1: 1}
+
+
+def test_workers_do_not_outlive_a_killed_supervisor(relay: RelaySetup) -> None:
+    """kill -9 of the supervisor alone: its workers stop too (no orphan keeps the port)."""
+    relay.configure(workers=2)
+    relay.start()
+    assert relay.process is not None
+    supervisor = relay.process.pid
+    workers = [
+        int(p)
+        for p in subprocess.run(
+            ["pgrep", "-P", str(supervisor)], capture_output=True, text=True, check=False
+        ).stdout.split()
+    ]
+    assert len(workers) == 2
+    os.kill(supervisor, signal.SIGKILL)
+    relay.process.wait(10)
+
+    def gone() -> bool:
+        return not any(Path(f"/proc/{pid}").exists() for pid in workers)
+
+    wait_until(gone, 30, "the workers to stop")
+    relay.process = None
