@@ -47,6 +47,8 @@ DEFAULT_SIZES = (2048, 20480)
 WARMUP_MESSAGES = 100
 """Sent once per system before measuring: starts Postfix's daemons and warms the relay."""
 SINK_DOMAIN = "sink.test"
+REFERENCE = "reference"
+"""The name (in the table) of the relay run from ``--reference DIR`` (e.g. the code before a change)."""
 RECIPIENT = f"to@{SINK_DOMAIN}"
 LATENCY_MESSAGES = 1000
 """Cap on the latency pass: 1000 samples put p99 on the 10th slowest, and it keeps the run short."""
@@ -67,6 +69,8 @@ class System(Protocol):
     log_path: Path
     """Shown (its end) when something fails."""
 
+    @property
+    def pid(self) -> int: ...
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
     def queue_size(self) -> int: ...
@@ -81,6 +85,8 @@ class Options:
     sizes: tuple[int, ...]
     repeat: int
     workers: int
+    phi: bool
+    reference: Path | None
     json_path: Path | None
     profile_dir: Path | None
     keep: bool
@@ -113,6 +119,10 @@ def parse_args(argv: Sequence[str] | None) -> Options:
                         help="message payload sizes in bytes, comma-separated (default 2048,20480)")
     parser.add_argument("--repeat", type=int, help="runs per system and size; medians are quoted (default 3)")
     parser.add_argument("--workers", type=int, default=1, help="the relay's `workers` setting (default 1)")
+    parser.add_argument("--phi", choices=("on", "off"), default="on",
+                        help="the relay's PHI detection (default on, as shipped; off measures the SMTP path)")
+    parser.add_argument("--reference", type=Path, metavar="DIR",
+                        help="also run, in the same run, a relay from the source tree DIR (DIR/relay/...)")
     parser.add_argument("--json", type=Path, dest="json_path",
                         help="also write every run and the medians to this file")
     parser.add_argument("--profile", type=Path, dest="profile_dir",
@@ -129,9 +139,12 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     repeat = args.repeat or (1 if args.quick else 3)
     if min(messages, args.concurrency, repeat, *sizes) < 1 or args.workers < 0:
         parser.error("--messages, --concurrency, --repeat and --sizes must be positive, --workers >= 0")
+    if args.reference is not None and not (args.reference / "relay" / "__init__.py").is_file():
+        parser.error(f"--reference: {args.reference} holds no relay package (DIR/relay/__init__.py)")
     return Options(messages=messages, concurrency=args.concurrency, sizes=sizes, repeat=repeat,
-                   workers=args.workers, json_path=args.json_path, profile_dir=args.profile_dir,
-                   keep=args.keep)
+                   workers=args.workers, phi=args.phi == "on",
+                   reference=args.reference.resolve() if args.reference else None,
+                   json_path=args.json_path, profile_dir=args.profile_dir, keep=args.keep)
 
 
 def say(text: str) -> None:
@@ -200,24 +213,37 @@ async def start_rig(stack: contextlib.AsyncExitStack, system: System, sink: Smtp
     await system.start()
 
 
+def relay_node(root: Path, sink: SmtpSink, opts: Options, *, name: str = "relay",
+               source: Path | None = None) -> RelayUnderTest:
+    return RelayUnderTest(root / name, port=free_port(), sink_port=sink.port, sink_domain=SINK_DOMAIN,
+                          workers=opts.workers, concurrency=opts.concurrency, phi=opts.phi, name=name,
+                          source=source)
+
+
 async def run_all(opts: Options, root: Path) -> tuple[list[stats.RunResult], RelayUnderTest, str]:
-    """Start both systems, run every measurement, stop both; returns the runs and a profile."""
+    """Start the systems, run every measurement, stop them; returns the runs and a profile."""
     async with contextlib.AsyncExitStack() as stack:
-        postfix_sink, relay_sink = SmtpSink(port=free_port()), SmtpSink(port=free_port())
+        postfix_sink = SmtpSink(port=free_port())
         postfix = PostfixBaseline(root / "postfix", port=free_port(), sink_port=postfix_sink.port,
                                   concurrency=opts.concurrency)
-        relay = RelayUnderTest(root / "relay", port=free_port(), sink_port=relay_sink.port,
-                               sink_domain=SINK_DOMAIN, workers=opts.workers, concurrency=opts.concurrency)
+        systems: list[tuple[System, SmtpSink]] = [(postfix, postfix_sink)]
+        relay_sink = SmtpSink(port=free_port())
+        relay = relay_node(root, relay_sink, opts)
+        systems.append((relay, relay_sink))
+        if opts.reference is not None:
+            reference_sink = SmtpSink(port=free_port())
+            reference = relay_node(root, reference_sink, opts, name=REFERENCE, source=opts.reference)
+            systems.append((reference, reference_sink))
         try:
-            await start_rig(stack, postfix, postfix_sink)
-            await start_rig(stack, relay, relay_sink)
-            rigs = (Rig(system=postfix, sink=postfix_sink, pid=postfix.pid),
-                    Rig(system=relay, sink=relay_sink, pid=relay.pid))
+            rigs = []
+            for system, sink in systems:
+                await start_rig(stack, system, sink)
+                rigs.append(Rig(system=system, sink=sink, pid=system.pid))
             results = await run_repeats(rigs, opts)
             profile = await profile_relay(rigs[1], opts) if opts.profile_dir else ""
         except BenchError as exc:
             logs = "".join(f"\n--- end of {s.log_path}:\n{end}"
-                           for s in (postfix, relay) if (end := tail(s.log_path, 15)))
+                           for s, _ in systems if (end := tail(s.log_path, 15)))
             raise BenchError(f"{exc}{logs}") from exc
         return results, relay, profile
 
@@ -233,7 +259,7 @@ async def run_repeats(rigs: Sequence[Rig], opts: Options) -> list[stats.RunResul
             for rig in rigs if repeat % 2 == 0 else rigs[::-1]:
                 result = await measure(rig, size, repeat, opts)
                 results.append(result)
-                say(f"[{len(results)}/{total}] {result.system:7} {size:>6} B run {repeat + 1}: "
+                say(f"[{len(results)}/{total}] {result.system:8} {size:>6} B run {repeat + 1}: "
                     f"accepted {result.accepted_rate:.0f}/s relayed {result.relayed_rate:.0f}/s "
                     f"p50 {result.p50_ms:.1f} ms p99 {result.p99_ms:.1f} ms "
                     f"CPU {result.cpu_ms_per_message or 0:.2f} ms/msg")
@@ -261,7 +287,8 @@ def write_json(path: Path, opts: Options, info: dict[str, str], results: Sequenc
                summaries: Sequence[stats.Summary], relay: RelayUnderTest) -> None:
     document = {
         "machine": info,
-        "options": {**asdict(opts), "json_path": str(opts.json_path), "profile_dir": str(opts.profile_dir)},
+        "options": {**asdict(opts), "json_path": str(opts.json_path), "profile_dir": str(opts.profile_dir),
+                    "reference": str(opts.reference)},
         "relay_config": relay.settings(),
         "runs": [{**asdict(r), "accepted_rate": r.accepted_rate, "relayed_rate": r.relayed_rate,
                   "client_rate": r.client_rate, "cpu_ms_per_message": r.cpu_ms_per_message}
@@ -276,8 +303,10 @@ def print_report(
     opts: Options, info: dict[str, str], summaries: Sequence[stats.Summary], profile: str
 ) -> None:
     print(f"\n{opts.messages} messages per pass, {opts.concurrency} sessions, {opts.repeat} repeats, "
-          f"relay workers={opts.workers}; {info['cpus']} CPUs, Postfix {info['postfix']}, "
-          f"Python {info['python']}")
+          f"relay workers={opts.workers}, PHI detection {'on' if opts.phi else 'off'}; "
+          f"{info['cpus']} CPUs, Postfix {info['postfix']}, Python {info['python']}")
+    if opts.reference is not None:
+        print(f"{REFERENCE}: the relay from {opts.reference}, same settings")
     print("accepted/relayed: smtp-source pass; p50/p99 and client msgs/s: Python client pass; "
           "median (min-max) over repeats\n")
     print(stats.table(summaries))
@@ -308,8 +337,8 @@ async def main_async(opts: Options) -> int:
         else:
             shutil.rmtree(root, ignore_errors=True)
     info["load_average_at_end"] = machine.load_average()
-    summaries = [stats.summarise(results, system, size)
-                 for size in opts.sizes for system in ("postfix", "relay")]
+    names = ("postfix", "relay", REFERENCE) if opts.reference else ("postfix", "relay")
+    summaries = [stats.summarise(results, system, size) for size in opts.sizes for system in names]
     print_report(opts, info, summaries, profile)
     if opts.json_path:
         write_json(opts.json_path, opts, info, results, summaries, relay)

@@ -2,14 +2,19 @@
 
 It gets a ``relay.yaml`` of its own in the benchmark's temporary directory: loopback listeners,
 a spool there, one static route that sends the sink's domain to smtp-sink, and ``workers`` from
-the command line. Everything else, fsync on every accept included, stays at the shipped
-defaults, as Postfix's does. Only limits the benchmark's own concurrency could hit are raised.
+the command line. Everything else, fsync on every accept and PHI detection included, stays at
+the shipped defaults, as Postfix's does. Only limits the benchmark's own concurrency could hit
+are raised, and ``--phi off`` turns PHI detection off (to measure the SMTP path on its own).
+
+A second relay, the "reference", may run from another source tree (``--reference DIR``, put first
+on its PYTHONPATH): the same load, in the same run, for a before/after comparison of the code.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -26,19 +31,31 @@ SPOOL_DB = "queue.db"
 
 
 class RelayUnderTest:
-    """One relay process under ``root``, routing ``sink_domain`` to ``sink_port``."""
-
-    name = "relay"
+    """One relay process under ``root``, routing ``sink_domain`` to ``sink_port``; its code comes
+    from ``source`` when given (a directory holding a ``relay`` package), else the installed one."""
 
     def __init__(
-        self, root: Path, *, port: int, sink_port: int, sink_domain: str, workers: int, concurrency: int
+        self,
+        root: Path,
+        *,
+        port: int,
+        sink_port: int,
+        sink_domain: str,
+        workers: int,
+        concurrency: int,
+        phi: bool,
+        name: str = "relay",
+        source: Path | None = None,
     ) -> None:
+        self.name = name
         self.port = port
         self._root = root
         self._sink_port = sink_port
         self._sink_domain = sink_domain
         self._workers = workers
         self._concurrency = concurrency
+        self._phi = phi
+        self._source = source
         self._side_ports = (free_port(), free_port())  # metrics, portal: never the defaults in use
         self.config_path = root / "relay.yaml"
         self.log_path = root / "relay.log"
@@ -62,6 +79,7 @@ class RelayUnderTest:
             "dns": {"nameservers": [f"{LOOPBACK}:9"], "timeout": "2s"},
             "limits": {"max_connections_per_ip": max(50, self._concurrency)},
             "workers": self._workers,
+            **({} if self._phi else {"phi": {"enabled": False}}),
         }
 
     @property
@@ -74,10 +92,13 @@ class RelayUnderTest:
         self._root.mkdir(parents=True, exist_ok=True)
         (self._root / "policies").mkdir(exist_ok=True)
         self.config_path.write_text(yaml.safe_dump(self.settings(), sort_keys=False))
+        env = dict(os.environ)
+        if self._source is not None:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(self._source), env.get("PYTHONPATH"))))
         with self.log_path.open("ab") as log:
             self._proc = await spawn(
                 sys.executable, "-m", "relay.cli.main", "-c", str(self.config_path), "serve",
-                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, cwd=self._root,
+                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, cwd=self._root, env=env,
             )
         try:
             await wait_for_greeting(self.port, timeout=START_TIMEOUT_SECONDS, alive=self._alive)

@@ -180,7 +180,7 @@ class SmtpConnection:
                 reusable=self.is_connected,
             )
         try:
-            response = await smtp.data(data)
+            response = await _data(smtp, data)
         except aiosmtplib.SMTPResponseException as exc:
             failed = self._result("", exc.code, exc.message)
             for recipient in accepted:
@@ -256,6 +256,38 @@ class SmtpConnection:
             await self._smtp.rset()
         except (aiosmtplib.SMTPException, OSError):
             self._smtp.close()
+
+
+async def _data(smtp: aiosmtplib.SMTP, message: bytes) -> aiosmtplib.SMTPResponse:
+    """DATA and the message, dot-stuffed here (RFC 5321 4.5.2) when its lines all end in CRLF.
+
+    aiosmtplib's ``data`` normalises line endings and dot-stuffs with regular expressions, a match
+    per line: about 0.4 ms of CPU for a 20 KB message. The spool's copy is CRLF-only already
+    (ingress refuses bare CR and LF), so stuffing is one ``bytes.replace``. A message with any
+    other line ending still goes through aiosmtplib's ``data``, which normalises it. The message
+    is written straight to aiosmtplib's protocol: a connection carries one transaction at a time,
+    so the command lock aiosmtplib's ``data`` would hold has nothing to exclude.
+    """
+    lines = message.count(b"\n")
+    protocol = smtp.protocol
+    if (
+        protocol is None
+        or not message.endswith(b"\r\n")
+        or message.count(b"\r") != lines
+        or message.count(b"\r\n") != lines
+    ):
+        return await smtp.data(message)
+    start = await smtp.execute_command(b"DATA")
+    if start.code != aiosmtplib.SMTPStatus.start_input:
+        raise aiosmtplib.SMTPDataError(start.code, start.message)
+    stuffed = message.replace(b"\n.", b"\n..")
+    if stuffed.startswith(b"."):
+        stuffed = b"." + stuffed
+    protocol.write(stuffed + b".\r\n")
+    response = await protocol.read_response(timeout=smtp.timeout)
+    if response.code != aiosmtplib.SMTPStatus.completed:
+        raise aiosmtplib.SMTPDataError(response.code, response.message)
+    return response
 
 
 def _tls_details(smtp: aiosmtplib.SMTP) -> TlsDetails | None:
