@@ -160,6 +160,7 @@ class RelayNode:
                 limiter=self._limiter,
                 users=users,
                 tls_context=tls_context,
+                metrics=self.metrics,
             ),
             sock=listener,
         )

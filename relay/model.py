@@ -179,6 +179,9 @@ class RecipientResult:
     outcome: Outcome
     reply: Reply
     remote_host: str = ""
+    tls: str = ""
+    """For a delivery: the TLS level proven, protocol and cipher (``verified TLSv1.3 ...``), or
+    ``none``; for the audit trail."""
 
 
 def domain_of(address: str) -> str:

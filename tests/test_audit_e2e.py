@@ -31,8 +31,11 @@ def test_a_message_leaves_a_verifiable_trail_without_content(relay: RelaySetup, 
     assert relay.stop() == 0
 
     found = relay.cli("audit", "search", "--recipient", "pat@dest.test", "--json").stdout.splitlines()
-    kinds = [json.loads(line)["kind"] for line in found]
-    assert kinds[:3] == ["accepted", "decision", "delivered"]
+    records = [json.loads(line) for line in found]
+    assert [r["kind"] for r in records][:3] == ["accepted", "decision", "delivered"]
+    delivered = records[2]["details"]
+    assert delivered["remote_host"] and delivered["reply_code"] == 250
+    assert delivered["tls"] == "none"  # the sink offers no STARTTLS: recorded as such
     bounced = relay.cli("audit", "search", "--recipient", "gone@dest.test", "--kind", "bounced", "--json")
     [record] = [json.loads(line) for line in bounced.stdout.splitlines()]
     assert record["details"]["reply_code"] == 550

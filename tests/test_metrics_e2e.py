@@ -37,14 +37,14 @@ def total(found: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str
 def test_counters_follow_real_traffic_and_carry_no_addresses(relay: RelaySetup, sink: Sink) -> None:
     relay.configure(routes={"dest.test": sink.address}, workers=2)
     sink.script("rcpt", "gone@dest.test", "550 5.1.1 no such user")
-    relay.start()
+    relay.start(timeout=60)
     assert scrape(relay, "/healthz")[0] == 200
     with smtplib.SMTP("127.0.0.1", relay.smtp_port, timeout=20) as client:
         for n in range(3):
             client.sendmail("doc@clinic.test", ["pat@dest.test"], f"Subject: m{n}\r\n\r\nhi\r\n".encode())
         client.sendmail("doc@clinic.test", ["gone@dest.test"], b"Subject: x\r\n\r\nhi\r\n")
-    sink.wait_for(3)
-    wait_until(lambda: "event=bounced" in relay.log(), 20, "the bounce")
+    sink.wait_for(3, timeout=60)
+    wait_until(lambda: "event=bounced" in relay.log(), 60, "the bounce")
 
     def settled() -> bool:
         found = samples(scrape(relay)[1])
@@ -53,7 +53,7 @@ def test_counters_follow_real_traffic_and_carry_no_addresses(relay: RelaySetup, 
             and total(found, "relay_messages_bounced_total") >= 1
         )
 
-    wait_until(settled, 20, "the counters")
+    wait_until(settled, 60, "the counters")
     status, text = scrape(relay)
     assert status == 200
     found = samples(text)

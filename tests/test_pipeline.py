@@ -96,7 +96,13 @@ async def _serve(
     limiter = ConnectionLimiter(max_total=10, max_per_ip=10)
     server = await asyncio.get_running_loop().create_server(
         lambda: RelaySMTP(
-            handler, hostname="relay.test", limits=limits, limiter=limiter, users=None, tls_context=None
+            handler,
+            hostname="relay.test",
+            limits=limits,
+            limiter=limiter,
+            users=None,
+            tls_context=None,
+            metrics=Metrics(registry=CollectorRegistry()),
         ),
         "127.0.0.1",
         0,

@@ -123,6 +123,14 @@ class SmtpConnection:
         return connection
 
     @property
+    def security_summary(self) -> str:
+        """What protected this session: the level proven, protocol and cipher, or ``none``."""
+        if self.tls is None:
+            return "none"
+        level = self.tls_check.level_reached.value if self.tls_check is not None else "encrypted"
+        return f"{level} {self.tls.version} {self.tls.cipher}"
+
+    @property
     def ssl_object(self) -> ssl.SSLObject | None:
         """The session's TLS object, None when it is not encrypted (for the peer checks)."""
         found = self._smtp.get_transport_info("ssl_object") if self._smtp.is_connected else None
@@ -205,7 +213,11 @@ class SmtpConnection:
         delivered = _reply(response.code, response.message)
         for recipient in accepted:
             results[recipient] = RecipientResult(
-                recipient=recipient, outcome=Outcome.DELIVERED, reply=delivered, remote_host=self.host
+                recipient=recipient,
+                outcome=Outcome.DELIVERED,
+                reply=delivered,
+                remote_host=self.host,
+                tls=self.security_summary,
             )
         return Transaction(results=tuple(results[r] for r in recipients), try_next_hop=False, reusable=True)
 

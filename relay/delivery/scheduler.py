@@ -322,5 +322,6 @@ def _delivery_event(kind: AuditKind, message: SpooledMessage, result: RecipientR
             "reply": str(result.reply)[:300],
             "attempt": message.attempts + 1,
             "tls_minimum": message.plan.for_recipient(result.recipient).tls_minimum.value,
+            "tls": result.tls or None,
         },
     )

@@ -26,6 +26,7 @@ from relay.ingress.data import DataProblem, read_data
 from relay.ingress.prototype import prototype_for
 from relay.ingress.replies import with_enhanced_code
 from relay.ingress.users import UsersFile
+from relay.metrics import Metrics, RejectReason
 
 log = logging.getLogger("relay.ingress")
 
@@ -120,7 +121,9 @@ class RelaySMTP(SMTP):
         limiter: ConnectionLimiter,
         users: UsersFile | None,
         tls_context: ssl.SSLContext | None,
+        metrics: Metrics,
     ) -> None:
+        self._metrics = metrics
         self._limits = limits
         self._limiter = limiter
         self._users = users
@@ -279,20 +282,24 @@ class RelaySMTP(SMTP):
                     max_line=self._limits.max_line_length,
                 )
         except TimeoutError:
+            self._metrics.rejected(RejectReason.TIMEOUT, "4.4.2")
             await self._hang_up("421 4.4.2 Error: timeout exceeded during DATA")
             return
         if result.problem is DataProblem.BARE_NEWLINE:
             # Postfix smtpd_forbid_bare_newline: answer and drop the connection, so nothing
             # that follows can be taken as a command or as a second message.
             log.warning("event=bare_newline_refused client=%s", self._client_ip)
+            self._metrics.rejected(RejectReason.BARE_NEWLINE, "5.5.2")
             await self._hang_up("521 5.5.2 Error: bare <CR> or <LF> received")
             return
         if result.problem is DataProblem.TOO_BIG:
             self._reset_envelope()
+            self._metrics.rejected(RejectReason.SIZE, "5.3.4")
             await self.push("552 5.3.4 Error: message too big")
             return
         if result.problem is DataProblem.LINE_TOO_LONG:
             self._reset_envelope()
+            self._metrics.rejected(RejectReason.LINE_LENGTH, "5.5.2")
             await self.push(f"500 5.5.2 Error: line longer than {self._limits.max_line_length} octets")
             return
         assert self.envelope is not None
