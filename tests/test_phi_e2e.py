@@ -52,3 +52,22 @@ def test_phi_waits_for_the_portal_and_plain_mail_goes_out(relay: RelaySetup, sin
     ):
         assert SSN not in place
         assert "Gonzalez" not in place
+
+
+def test_no_phi_left_on_disk_after_delivery(relay: RelaySetup, sink: Sink) -> None:
+    """Once delivered and the relay stopped cleanly, the body is nowhere under the relay's
+    directories: not in the spool (secure_delete), the audit log, the logs or the metrics."""
+    relay.configure(routes={"dest.test": sink.address})
+    relay.start()
+    with smtplib.SMTP("127.0.0.1", relay.smtp_port, timeout=60) as client:
+        client.sendmail(
+            "doc@clinic.test", ["records@dest.test"], f"Subject: Visit\r\n\r\n{PHI_BODY}".encode()
+        )
+    sink.wait_for(1, timeout=60)
+    wait_until(lambda: "event=removed" in relay.log(), 30, "the message to leave the queue")
+    assert relay.stop() == 0
+    for path in relay.directory.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            assert b"Gonzalez" not in content, path
+            assert SSN.encode() not in content, path

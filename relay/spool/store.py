@@ -107,6 +107,9 @@ class Spool:
             self._db.execute("PRAGMA journal_mode = WAL")
             # FULL: the WAL is fsync'd at every commit, so a 250 survives power loss.
             self._db.execute("PRAGMA synchronous = FULL")
+            # A delivered message's bytes are overwritten when its row is deleted, not left in
+            # free pages: bodies may hold PHI and must not outlive their delivery on disk.
+            self._db.execute("PRAGMA secure_delete = ON")
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise SpoolError(f"cannot open spool {directory}: {exc}") from exc
