@@ -13,7 +13,9 @@ During the throughput pass the CPU time of each system's processes is counted (r
 which gives CPU milliseconds per message: the figure least affected by other load on the machine.
 Between passes the system's queue must drain to empty, so passes never overlap. Every figure
 printed is the median over the repeats. Each system relays to its own smtp-sink on loopback,
-so a late message from one cannot be counted for the other.
+so a late message from one cannot be counted for the other. ``--reference DIR`` adds a third
+system, the relay run from another source tree (say, the code before a change), interleaved the
+same way; ``--phi off`` runs both relays without PHI detection.
 """
 
 from __future__ import annotations
