@@ -174,13 +174,15 @@ def test_workers_do_not_outlive_a_killed_supervisor(relay: RelaySetup) -> None:
     relay.start()
     assert relay.process is not None
     supervisor = relay.process.pid
-    workers = [
-        int(p)
-        for p in subprocess.run(
-            ["pgrep", "-P", str(supervisor)], capture_output=True, text=True, check=False
-        ).stdout.split()
-    ]
-    assert len(workers) == 2
+
+    def children() -> list[int]:
+        pgrep = ["pgrep", "-P", str(supervisor)]
+        listing = subprocess.run(pgrep, capture_output=True, text=True, check=False)
+        return [int(pid) for pid in listing.stdout.split()]
+
+    # The port answers as soon as the first worker listens; the second may still be forking.
+    wait_until(lambda: len(children()) == 2, 30, "both workers to run")
+    workers = children()
     os.kill(supervisor, signal.SIGKILL)
     relay.process.wait(10)
 
