@@ -17,6 +17,7 @@ from email.utils import format_datetime, make_msgid
 from relay.delivery.dsn import build_dsn, header_block
 from relay.message.rewrite import rewrite_headers
 from relay.model import (
+    TLS_RANK,
     Envelope,
     Fallback,
     Outcome,
@@ -27,9 +28,10 @@ from relay.model import (
     RecipientResult,
     Rejection,
     Reply,
+    TlsBranchPlan,
     TlsLevel,
 )
-from relay.policy.decision import TLS_RANK, Action, PolicyDecision, RecipientDecision
+from relay.policy.decision import Action, PolicyDecision, RecipientDecision
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,23 +118,31 @@ def _plan(decision: PolicyDecision, members: list[RecipientDecision]) -> Plan:
 
 
 def _recipient_plan(decision: RecipientDecision) -> RecipientPlan:
-    """The delivery-time part of a decision. A TLS branch the delivery side cannot evaluate
-    yet is held to its strictest alternative (fail closed)."""
-    tls, minimum, fallback = decision.tls, decision.tls_minimum, decision.fallback
-    portal = decision.action is Action.PORTAL
-    for branch in decision.branches:
-        alternative = branch.decision
-        if alternative.action is Action.PORTAL:
-            portal = True
-        minimum = _stricter(minimum, alternative.tls_minimum)
+    """The delivery-time part of a decision, its ``recipient_tls`` branches included (the
+    delivery side picks one when it knows the recipient server's TLS capability)."""
     return RecipientPlan(
         recipient=decision.recipient,
-        tls=tls,
-        tls_minimum=minimum,
-        fallback=Fallback.PORTAL if portal else fallback,
-        action=PlanAction.PORTAL if portal else PlanAction.DELIVER,
+        tls=decision.tls,
+        tls_minimum=decision.tls_minimum,
+        fallback=decision.fallback,
+        action=_plan_action(decision),
         pool=decision.pool,
+        branches=tuple(
+            TlsBranchPlan(
+                condition=branch.condition,
+                rule=branch.rule,
+                tls=branch.decision.tls,
+                tls_minimum=branch.decision.tls_minimum,
+                fallback=branch.decision.fallback,
+                action=_plan_action(branch.decision),
+            )
+            for branch in decision.branches
+        ),
     )
+
+
+def _plan_action(decision: RecipientDecision) -> PlanAction:
+    return PlanAction.PORTAL if decision.action is Action.PORTAL else PlanAction.DELIVER
 
 
 def _stricter(a: TlsLevel, b: TlsLevel) -> TlsLevel:
@@ -153,11 +163,22 @@ def _with_recipients(envelope: Envelope, recipients: tuple[str, ...]) -> Envelop
 
 
 def _bcc_copy(decision: PolicyDecision, envelope: Envelope, data: bytes, copies: list[Copy]) -> Copy:
-    """The archive copy: the original message, as protected as the strictest copy of it."""
+    """The archive copy: the original message, as protected as the strictest copy of it.
+
+    Every copy and every ``recipient_tls`` branch counts, a portal copy as needing ``verified``
+    (the content was judged too sensitive for unverified TLS). ``dane`` and ``mta-sts`` become
+    ``verified``: they are proofs about the recipient's domain, which the archive's is not."""
+    levels = [
+        level
+        for copy in copies
+        for entry in copy.plan.recipients
+        for level in (_protection(entry), *map(_protection, entry.branches))
+    ]
     minimum = TlsLevel.OPPORTUNISTIC
-    for copy in copies:
-        for entry in copy.plan.recipients:
-            minimum = _stricter(minimum, entry.tls_minimum)
+    for level in levels:
+        minimum = _stricter(minimum, level)
+    if TLS_RANK[minimum] > TLS_RANK[TlsLevel.VERIFIED]:
+        minimum = TlsLevel.VERIFIED
     recipients = decision.bcc
     plan = Plan(
         recipients=tuple(
@@ -169,6 +190,12 @@ def _bcc_copy(decision: PolicyDecision, envelope: Envelope, data: bytes, copies:
         rules=decision.matched_rules,
     )
     return Copy(envelope=_with_recipients(envelope, recipients), plan=plan, data=data, role="bcc")
+
+
+def _protection(item: RecipientPlan | TlsBranchPlan) -> TlsLevel:
+    if item.action is PlanAction.PORTAL or item.fallback is Fallback.PORTAL:
+        return TlsLevel.VERIFIED
+    return item.tls_minimum
 
 
 def _from_null_sender(envelope: Envelope, data: bytes, hostname: str, now: float, *, role: str) -> Copy:

@@ -8,7 +8,7 @@ never dicts or bare tuples.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 class TlsLevel(enum.Enum):
@@ -21,6 +21,34 @@ class TlsLevel(enum.Enum):
     MTA_STS = "mta-sts"
     DANE = "dane"
     BEST = "best"
+
+
+TLS_RANK: dict[TlsLevel, int] = {
+    level: rank for rank, level in enumerate(TlsLevel) if level is not TlsLevel.BEST
+}
+"""Concrete TLS levels, weakest first (``best`` is a request, not a level a server has)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TlsCondition:
+    """A requirement on the recipient server's TLS capability, checked at delivery time."""
+
+    at_least: TlsLevel | None = None
+    below: TlsLevel | None = None
+
+    def holds(self, capability: TlsLevel) -> bool:
+        rank = TLS_RANK.get(capability, 0)
+        if self.at_least is not None and rank < TLS_RANK[self.at_least]:
+            return False
+        return self.below is None or rank < TLS_RANK[self.below]
+
+    def __str__(self) -> str:
+        parts = []
+        if self.at_least is not None:
+            parts.append(f"at least {self.at_least.value}")
+        if self.below is not None:
+            parts.append(f"below {self.below.value}")
+        return "recipient TLS " + " and ".join(parts)
 
 
 class Fallback(enum.Enum):
@@ -89,6 +117,43 @@ class RecipientPlan:
     """What happens when ``tls_minimum`` cannot be met."""
     action: PlanAction = PlanAction.DELIVER
     pool: str | None = None
+    branches: tuple[TlsBranchPlan, ...] = ()
+    """Alternatives chosen at delivery by the recipient server's TLS capability (policy rules
+    with ``recipient_tls``), first that holds wins; none holds: this plan stands."""
+
+    def resolve(self, capability: TlsLevel) -> tuple[RecipientPlan, str]:
+        """The plan once the server's capability is known, and the rule that chose it ("" for
+        this plan itself)."""
+        for branch in self.branches:
+            if branch.condition.holds(capability):
+                return branch.plan(self.recipient, self.pool), branch.rule
+        return replace(self, branches=()), ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TlsBranchPlan:
+    """One delivery-time alternative of a ``RecipientPlan``: its condition and what it does.
+
+    Only the delivery part of the rule's decision is kept (TLS level, minimum, fallback, portal);
+    header edits were applied to the copy before queueing, from the decision that stood without
+    the branch, since the message's bytes are fixed once it is spooled."""
+
+    condition: TlsCondition
+    rule: str
+    tls: TlsLevel
+    tls_minimum: TlsLevel
+    fallback: Fallback
+    action: PlanAction = PlanAction.DELIVER
+
+    def plan(self, recipient: str, pool: str | None) -> RecipientPlan:
+        return RecipientPlan(
+            recipient=recipient,
+            tls=self.tls,
+            tls_minimum=self.tls_minimum,
+            fallback=self.fallback,
+            action=self.action,
+            pool=pool,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -111,6 +111,12 @@ class DnsServer:
         with self._lock:
             self._servfail.add(dns.name.from_text(name))
 
+    def heal(self, name: str) -> None:
+        """Undo ``fail``/``bogus``/``silence`` for ``name``: answer from the data again."""
+        with self._lock:
+            self._servfail.discard(dns.name.from_text(name))
+            self._silent.discard(dns.name.from_text(name))
+
     def silence(self, name: str) -> None:
         """Never answer questions about ``name``."""
         with self._lock:

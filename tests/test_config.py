@@ -62,7 +62,9 @@ def test_empty_file_gives_the_shipped_defaults(tmp_path: Path, text: str) -> Non
         policies=tmp_path / "policies",
         audit=AuditConfig(directory=tmp_path / "var/audit"),
         outbound_tls=TlsOutboundConfig(
-            cache_path=tmp_path / "var/tls/mta-sts.sqlite3", report_dir=tmp_path / "var/tls/reports"
+            cache_path=tmp_path / "var/tls/mta-sts.sqlite3",
+            state_path=tmp_path / "var/tls/state.sqlite3",
+            report_dir=tmp_path / "var/tls/reports",
         ),
         source=tmp_path / "relay.yaml",
     )
@@ -126,6 +128,10 @@ outbound_tls:
   ca_file: cert.pem
   cache_path: /var/cache/relay/mta-sts.sqlite3
   cache_max_entries: 50
+  state_path: /var/cache/relay/tls-state.sqlite3
+  state_max_entries: 20
+  tlsa_cache_max_ttl: 2h
+  capability_ttl: 10m
   fetch_timeout: 5s
   max_policy_size: 32K
   report_dir: reports
@@ -211,6 +217,10 @@ def test_full_file_round_trips_every_key(certs: Path) -> None:
             ca_file=certs / "cert.pem",
             cache_path=Path("/var/cache/relay/mta-sts.sqlite3"),
             cache_max_entries=50,
+            state_path=Path("/var/cache/relay/tls-state.sqlite3"),
+            state_max_entries=20,
+            tlsa_cache_max_ttl=7200.0,
+            capability_ttl=600.0,
             fetch_timeout=5.0,
             max_policy_size=32 * 1024,
             report_dir=certs / "reports",

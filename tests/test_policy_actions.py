@@ -1,7 +1,4 @@
-"""Actions and how rules combine: terminal vs accumulating, monitor, default, split, TLS branches.
-
-Also ``to_plan``, the mapping onto today's ``Plan``, and its fail-closed choices.
-"""
+"""Actions and how rules combine: terminal vs accumulating, monitor, default, split, TLS branches."""
 
 from __future__ import annotations
 
@@ -18,13 +15,10 @@ from relay.model import (
     Fallback,
     MessageFacts,
     PhiResult,
-    Plan,
-    RecipientPlan,
     Rejection,
     TlsLevel,
 )
-from relay.policy import Action, PolicyDecision, Stream, TlsCondition, evaluate, load_policy, to_plan
-from relay.policy.decision import QUARANTINE_UNAVAILABLE
+from relay.policy import Action, PolicyDecision, Stream, TlsCondition, evaluate, load_policy
 
 POOLS = frozenset({"bulk", "transactional"})
 
@@ -321,44 +315,3 @@ def test_a_tls_branch_keeps_the_message_from_being_refused_in_session(tmp_path: 
     decision = decide(tmp_path, text)
     assert decision.recipients[0].action is Action.REJECT
     assert decision.rejection is None  # a DANE server found at delivery time still gets it
-
-
-# -- to_plan ---------------------------------------------------------------------------------
-
-
-def test_to_plan_maps_tls_and_keeps_version_and_tags(tmp_path: Path) -> None:
-    text = """\
-    rules:
-      - name: partners
-        when: {recipient_domain: partner.example}
-        then: {deliver: {tls: best, minimum: verified, fallback: portal}, tag: partner}
-      - name: portal
-        when: {recipient_domain: portal.example}
-        then: {encrypt: portal, tag: portal}
-    """
-    decision = decide(tmp_path, text, facts("a@partner.example", "b@portal.example", "c@else.example"))
-    assert to_plan(decision) == Plan(
-        recipients=(
-            RecipientPlan(recipient="a@partner.example", tls=TlsLevel.VERIFIED, fallback=Fallback.PORTAL),
-            RecipientPlan(recipient="b@portal.example", tls=TlsLevel.DANE, fallback=Fallback.PORTAL),
-            RecipientPlan(recipient="c@else.example", tls=TlsLevel.OPPORTUNISTIC, fallback=Fallback.DEFER),
-        ),
-        policy_version=decision.policy_version,
-        tags=("partner", "portal"),
-    )
-
-
-def test_to_plan_refuses_what_the_plan_cannot_carry(tmp_path: Path) -> None:
-    everyone = decide(tmp_path, SPLIT, facts("x@competitor.example"))
-    assert to_plan(everyone) == Rejection(code=550, enhanced="5.7.1", text="Recipient not allowed")
-    some = decide(tmp_path, SPLIT, facts("a@partner.example", "x@competitor.example"))
-    assert to_plan(some) == Rejection(code=550, enhanced="5.7.1", text="Recipient not allowed")
-    held = decide(tmp_path, one_rule("{quarantine: true}"))
-    assert to_plan(held) == QUARANTINE_UNAVAILABLE
-    assert QUARANTINE_UNAVAILABLE.code // 100 == 4  # the sender retries; nothing is delivered
-
-
-def test_to_plan_keeps_the_strictest_tls_branch(tmp_path: Path) -> None:
-    decision = decide(tmp_path, TLS, facts(phi=True))
-    (plan,) = to_plan(decision).recipients  # type: ignore[union-attr]
-    assert (plan.tls, plan.fallback) == (TlsLevel.DANE, Fallback.PORTAL)  # the weak-to-portal branch

@@ -19,7 +19,7 @@ from relay.delivery.connections import ConnectionCache
 from relay.delivery.mx import NextHop
 from relay.delivery.security import TlsDemand, requirement_unmet
 from relay.metrics import Metrics, tls_method
-from relay.model import Outcome, RecipientPlan, RecipientResult, Reply, SpooledMessage
+from relay.model import Outcome, PlanAction, RecipientPlan, RecipientResult, Reply, SpooledMessage
 from relay.tls.levels import DomainAction, DomainTlsPlan, HopTls
 from relay.tls.names import normalise
 from relay.tls.outbound import TlsPolicy
@@ -57,6 +57,13 @@ class HopWalker:
         destination: str,
         routed: bool,
     ) -> list[RecipientResult]:
+        if entry.branches:
+            chosen = await self._choose_branch(message, domain, recipients, entry, hops, port, routed)
+            if not isinstance(chosen, RecipientPlan):
+                return chosen
+            entry = chosen
+            if entry.action is PlanAction.PORTAL:
+                return requirement_unmet(recipients, entry, "portal copy", definite=True)
         plan = await self._tls.requirements(domain, hops, entry.tls, entry.tls_minimum, routed=routed)
         for hop_tls in plan.hops:
             if not hop_tls.usable:
@@ -77,6 +84,42 @@ class HopWalker:
         usable = {h.host: h for h in plan.usable_hops}
         ordered = [(hop, usable[normalise(hop.host)]) for hop in hops if normalise(hop.host) in usable]
         return await self._walk(message, data, recipients, entry, plan, ordered, port, destination)
+
+    async def _choose_branch(
+        self,
+        message: SpooledMessage,
+        domain: str,
+        recipients: tuple[str, ...],
+        entry: RecipientPlan,
+        hops: Sequence[NextHop],
+        port: int,
+        routed: bool,
+    ) -> RecipientPlan | list[RecipientResult]:
+        """The plan a ``recipient_tls`` rule picks once the server's capability is known; a
+        deferral when no hop answered (the capability, and so the decision, is unknown)."""
+        capability = await self._tls.capability(
+            domain, hops, port=port, helo=self._hostname, timeout=self._timeouts.connect, routed=routed
+        )
+        if capability is None:
+            reply = Reply(
+                code=451, enhanced="4.4.1", text=f"no next hop of {domain} answered a TLS capability probe"
+            )
+            return [RecipientResult(recipient=r, outcome=Outcome.TEMPFAIL, reply=reply) for r in recipients]
+        chosen, rule = entry.resolve(capability.level)
+        if rule:
+            self._metrics.rule_hit(rule, "enforce")
+        log.info(
+            "event=tls_capability qid=%s domain=%s capability=%s rule=%s plan=%s/%s/%s detail=%r",
+            message.queue_id,
+            domain,
+            capability.level.value,
+            rule or "-",
+            chosen.action.value,
+            chosen.tls.value,
+            chosen.fallback.value,
+            capability.detail,
+        )
+        return chosen
 
     async def _walk(
         self,

@@ -215,7 +215,7 @@ class Scheduler:
         recipients: tuple[str, ...],
         entry: RecipientPlan,
     ) -> list[RecipientResult]:
-        if entry.action is PlanAction.PORTAL:
+        if entry.action is PlanAction.PORTAL and not entry.branches:
             return requirement_unmet(recipients, entry, "portal copy", definite=True)
         route = self._routes.get(domain)
         if route is not None:

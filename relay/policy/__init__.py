@@ -1,13 +1,15 @@
 """The policy engine: YAML rules in, a decision per recipient out (see docs/policy.md).
 
 ``load_policy`` validates and compiles a directory of policy files; ``evaluate`` is the pure,
-fast decision for one message; ``explain`` the same decision with its reasons; ``to_plan`` maps
-a decision onto the spool's ``Plan``; ``PolicyStore`` holds the active policy across reloads.
+fast decision for one message; ``explain`` the same decision with its reasons;
+``relay.disposition`` turns a decision into the copies to spool; ``PolicyStore`` holds the
+active policy across reloads.
 
     loader -> rules (conditions, actions, index) -> engine -> decision
                                                       \\-> explain -> render
 """
 
+from relay.model import TlsCondition
 from relay.policy.decision import (
     Action,
     DecisionGroup,
@@ -16,8 +18,6 @@ from relay.policy.decision import (
     RecipientDecision,
     Stream,
     TlsBranch,
-    TlsCondition,
-    to_plan,
 )
 from relay.policy.engine import evaluate
 from relay.policy.explain import Trace, explain
@@ -44,5 +44,4 @@ __all__ = [
     "evaluate",
     "explain",
     "load_policy",
-    "to_plan",
 ]

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import yaml
 
 from relay.config import values
-from relay.model import Fallback, Rejection, TlsLevel
-from relay.policy.decision import TLS_RANK, Action
+from relay.model import TLS_RANK, Fallback, Rejection, TlsLevel
+from relay.policy.decision import Action
 from relay.policy.nodes import Node, Reader
 
 TERMINAL_ACTIONS = ("deliver", "encrypt", "reject", "quarantine")

@@ -8,8 +8,7 @@ decided under, and the in-session `Rejection` when every recipient is rejected.
 A condition on the recipient's TLS capability cannot be decided before the message is queued;
 such a rule becomes a `TlsBranch` of the decision: "if the recipient's server turns out to
 support at least X, decide this instead". The delivery side calls `RecipientDecision.resolve`
-with what it found. `to_plan` maps a decision onto today's `relay.model.Plan`, losing what
-``Plan`` cannot yet say (see its docstring).
+with what it found.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from relay.model import Fallback, Plan, RecipientPlan, Rejection, TlsLevel
+from relay.model import Fallback, Rejection, TlsCondition, TlsLevel
 
 T = TypeVar("T")
 
@@ -38,34 +37,6 @@ class Stream(enum.Enum):
 
     TRANSACTIONAL = "transactional"
     BULK = "bulk"
-
-
-TLS_RANK: dict[TlsLevel, int] = {
-    level: rank for rank, level in enumerate(TlsLevel) if level is not TlsLevel.BEST
-}
-"""Concrete TLS levels, weakest first (``best`` is a request, not a level a server has)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TlsCondition:
-    """A requirement on the recipient server's TLS capability, checked at delivery time."""
-
-    at_least: TlsLevel | None = None
-    below: TlsLevel | None = None
-
-    def holds(self, capability: TlsLevel) -> bool:
-        rank = TLS_RANK.get(capability, 0)
-        if self.at_least is not None and rank < TLS_RANK[self.at_least]:
-            return False
-        return self.below is None or rank < TLS_RANK[self.below]
-
-    def __str__(self) -> str:
-        parts = []
-        if self.at_least is not None:
-            parts.append(f"at least {self.at_least.value}")
-        if self.below is not None:
-            parts.append(f"below {self.below.value}")
-        return "recipient TLS " + " and ".join(parts)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -195,52 +166,3 @@ def group(decisions: Sequence[RecipientDecision]) -> tuple[DecisionGroup, ...]:
         DecisionGroup(recipients=tuple(d.recipient for d in members), decision=members[0])
         for members in groups.values()
     )
-
-
-QUARANTINE_UNAVAILABLE = Rejection(
-    code=451, enhanced="4.7.1", text="Message held for review; try again later"
-)
-"""``to_plan``'s answer to a quarantine decision until the spool can hold one (see below)."""
-
-
-def to_plan(decision: PolicyDecision) -> Plan | Rejection:
-    """Map a decision onto today's ``Plan``; what the plan cannot say is resolved fail-closed.
-
-    Lost, until ``Plan`` grows the fields: the action PORTAL (mapped to ``tls=dane,
-    fallback=portal``: only a DANE-authenticated server gets it directly, everyone else via the
-    portal, which behaves as defer until it exists); ``best`` (mapped to its minimum, so no
-    upgrade to MTA-STS/DANE where offered); TLS branches (the strictest alternative is kept);
-    pool, header additions and removals, subject-tag stripping, bcc, notify_sender, matched rules
-    and monitor hits. A recipient rejected while others are not rejects the whole message (SMTP
-    has one reply to DATA); a quarantined recipient makes it ``451 4.7.1`` so the sender retries
-    until quarantine exists, rather than the message being delivered.
-    """
-    if decision.rejection is not None:
-        return decision.rejection
-    plans = []
-    for entry in decision.recipients:
-        strict = _strictest(entry)
-        if strict.action is Action.QUARANTINE:
-            return QUARANTINE_UNAVAILABLE
-        if strict.action is Action.REJECT:
-            assert strict.rejection is not None
-            return strict.rejection
-        if strict.action is Action.PORTAL:
-            plans.append(
-                RecipientPlan(recipient=entry.recipient, tls=TlsLevel.DANE, fallback=Fallback.PORTAL)
-            )
-        else:
-            plans.append(
-                RecipientPlan(recipient=entry.recipient, tls=strict.tls_minimum, fallback=strict.fallback)
-            )
-    return Plan(recipients=tuple(plans), policy_version=decision.policy_version, tags=decision.tags)
-
-
-def _strictest(entry: RecipientDecision) -> RecipientDecision:
-    """Of a decision and its TLS branches, the one that protects the message most."""
-    options = [entry, *(b.decision for b in entry.branches)]
-    for action in (Action.REJECT, Action.QUARANTINE, Action.PORTAL):
-        for option in options:
-            if option.action is action:
-                return option
-    return max(options, key=lambda o: TLS_RANK[o.tls_minimum])

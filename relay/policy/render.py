@@ -12,8 +12,8 @@ import dataclasses
 import enum
 import json
 
-from relay.model import TlsLevel
-from relay.policy.decision import TLS_RANK, Action, PolicyDecision, RecipientDecision
+from relay.model import TLS_RANK, TlsLevel
+from relay.policy.decision import Action, PolicyDecision, RecipientDecision
 from relay.policy.explain import ConditionTrace, Trace
 
 _MARK = {True: "yes", False: "no", None: "later"}

@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from relay.model import TlsCondition
 from relay.policy.actions import Actions, compile_actions
 from relay.policy.conditions import Cond, Context, Test, compile_when
-from relay.policy.decision import Action, TlsCondition
+from relay.policy.decision import Action
 from relay.policy.index import Guard, RuleIndex
 from relay.policy.nodes import Node, line_of
 from relay.policy.testspec import PolicyTest

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from relay.model import Envelope, Fallback, FindingSummary, PhiResult, TlsLevel
-from relay.policy.decision import TLS_RANK, Action
+from relay.model import TLS_RANK, Envelope, Fallback, FindingSummary, PhiResult, TlsLevel
+from relay.policy.decision import Action
 from relay.policy.nodes import Node, Reader, line_of
 from relay.policy.phi import entity
 

@@ -14,6 +14,8 @@ from relay.model import (
     RecipientPlan,
     RecipientState,
     RecipientStatus,
+    TlsBranchPlan,
+    TlsCondition,
     TlsLevel,
 )
 
@@ -71,6 +73,7 @@ def plan_to_json(plan: Plan) -> str:
                     "fallback": r.fallback.value,
                     "action": r.action.value,
                     "pool": r.pool,
+                    **({"branches": [_branch_to_raw(b) for b in r.branches]} if r.branches else {}),
                 }
                 for r in plan.recipients
             ],
@@ -93,9 +96,37 @@ def plan_from_json(text: str) -> Plan:
                 fallback=Fallback(r["fallback"]),
                 action=PlanAction(r.get("action", PlanAction.DELIVER.value)),
                 pool=r.get("pool"),
+                branches=tuple(_branch_from_raw(b) for b in r.get("branches", ())),
             )
             for r in raw["recipients"]
         ),
+    )
+
+
+def _branch_to_raw(branch: TlsBranchPlan) -> dict[str, object]:
+    condition = branch.condition
+    return {
+        "rule": branch.rule,
+        "at_least": condition.at_least.value if condition.at_least else None,
+        "below": condition.below.value if condition.below else None,
+        "tls": branch.tls.value,
+        "tls_minimum": branch.tls_minimum.value,
+        "fallback": branch.fallback.value,
+        "action": branch.action.value,
+    }
+
+
+def _branch_from_raw(raw: dict[str, Any]) -> TlsBranchPlan:
+    return TlsBranchPlan(
+        condition=TlsCondition(
+            at_least=TlsLevel(raw["at_least"]) if raw.get("at_least") else None,
+            below=TlsLevel(raw["below"]) if raw.get("below") else None,
+        ),
+        rule=raw["rule"],
+        tls=TlsLevel(raw["tls"]),
+        tls_minimum=TlsLevel(raw["tls_minimum"]),
+        fallback=Fallback(raw["fallback"]),
+        action=PlanAction(raw["action"]),
     )
 
 

@@ -8,8 +8,8 @@ resolver. A SERVFAIL or timeout where a validated answer was needed is "bogus" (
 the host must not be delivered to until DNS recovers.
 
 The port in the TLSA name is 25, the SMTP service (RFC 7672 section 2.2.3), even when tests
-deliver to another port. Results are not cached here: the local validating resolver required
-for DANE caches every answer for its TTL already.
+deliver to another port. TLSA results are kept for their TTL in the persistent state cache
+(statecache.py) when one is given, so they survive a restart of the relay or its resolver.
 """
 
 from __future__ import annotations
@@ -19,17 +19,29 @@ from collections.abc import Sequence
 
 from dns.rdtypes.ANY.TLSA import TLSA
 
-from relay.tls.dnsquery import DnsClient, DnsKind
+from relay.clock import Clock, SystemClock
+from relay.tls.dnsquery import DnsAnswer, DnsClient, DnsKind
 from relay.tls.levels import DaneState, DaneStatus
 from relay.tls.names import is_ip, normalise
+from relay.tls.statecache import TlsStateCache
 from relay.tls.tlsa import TlsaRecord
 
 SMTP_PORT = 25
 
 
 class DaneLookup:
-    def __init__(self, dns: DnsClient) -> None:
+    def __init__(
+        self,
+        dns: DnsClient,
+        *,
+        cache: TlsStateCache | None = None,
+        clock: Clock | None = None,
+        max_ttl: float = 86_400.0,
+    ) -> None:
         self._dns = dns
+        self._cache = cache
+        self._clock = clock or SystemClock()
+        self._max_ttl = max_ttl
 
     async def states(
         self, domain: str, hosts: Sequence[str], *, routed: bool = False
@@ -58,30 +70,40 @@ class DaneLookup:
         return None
 
     async def tlsa_state(self, host: str) -> DaneState:
-        """The DANE state of one host from its TLSA RRset alone."""
+        """The DANE state of one host from its TLSA RRset alone (cached for its TTL)."""
         name = normalise(host)
         if is_ip(name):
             return DaneState(
                 status=DaneStatus.INSECURE, detail=f"{name} is an address, it has no TLSA records"
             )
+        now = self._clock.now()
+        if self._cache is not None and (cached := self._cache.tlsa(name, now)) is not None:
+            return cached
         answer = await self._dns.query(f"_{SMTP_PORT}._tcp.{name}.", "TLSA")
-        if answer.failed:
-            return DaneState(status=DaneStatus.BOGUS, detail=f"TLSA lookup failed: {answer.detail}")
-        if answer.kind is not DnsKind.FOUND:
-            signed = "signed denial" if answer.authenticated else "unsigned"
-            return DaneState(status=DaneStatus.INSECURE, detail=f"no TLSA records for {name} ({signed})")
-        if not answer.authenticated:
-            return DaneState(
-                status=DaneStatus.INSECURE, detail=f"TLSA records of {name} are not DNSSEC-signed"
-            )
-        records = tuple(
-            TlsaRecord(usage=r.usage, selector=r.selector, mtype=r.mtype, data=bytes(r.cert))
-            for r in answer.rdata
-            if isinstance(r, TLSA)
-        )
-        usable = sum(r.usable for r in records)
+        state = _tlsa_state(name, answer)
+        if self._cache is not None:
+            self._cache.put_tlsa(name, state, now=now, ttl=min(answer.ttl, self._max_ttl))
+        return state
+
+
+def _tlsa_state(name: str, answer: DnsAnswer) -> DaneState:
+    if answer.failed:
+        return DaneState(status=DaneStatus.BOGUS, detail=f"TLSA lookup failed: {answer.detail}")
+    if answer.kind is not DnsKind.FOUND:
+        signed = "signed denial" if answer.authenticated else "unsigned"
+        return DaneState(status=DaneStatus.INSECURE, detail=f"no TLSA records for {name} ({signed})")
+    if not answer.authenticated:
         return DaneState(
-            status=DaneStatus.SECURE,
-            records=records,
-            detail=f"{len(records)} TLSA record(s) for {name}, {usable} usable",
+            status=DaneStatus.INSECURE, detail=f"TLSA records of {name} are not DNSSEC-signed"
         )
+    records = tuple(
+        TlsaRecord(usage=r.usage, selector=r.selector, mtype=r.mtype, data=bytes(r.cert))
+        for r in answer.rdata
+        if isinstance(r, TLSA)
+    )
+    usable = sum(r.usable for r in records)
+    return DaneState(
+        status=DaneStatus.SECURE,
+        records=records,
+        detail=f"{len(records)} TLSA record(s) for {name}, {usable} usable",
+    )

@@ -51,6 +51,9 @@ class DnsAnswer:
     rdata: tuple[dns.rdata.Rdata, ...] = ()
     authenticated: bool = False
     """The resolver set AD: the answer (or the denial) is DNSSEC-validated."""
+    ttl: int = 0
+    """How long the answer may be reused: the RRset's TTL, or for a denial the negative TTL of
+    the zone's SOA (RFC 2308 section 5); 0 when the resolver did not say (do not keep it)."""
     detail: str = ""
 
     @property
@@ -81,8 +84,12 @@ class DnsClient:
                 qname, kind, lifetime=self._timeout, search=False, raise_on_no_answer=False
             )
         except dns.resolver.NXDOMAIN as exc:
+            responses: list[dns.message.Message] = list((exc.kwargs.get("responses") or {}).values())
             return DnsAnswer(
-                kind=DnsKind.NXDOMAIN, authenticated=_nx_authenticated(exc), detail=f"{what}: NXDOMAIN"
+                kind=DnsKind.NXDOMAIN,
+                authenticated=bool(responses) and all(bool(r.flags & dns.flags.AD) for r in responses),
+                ttl=min((_negative_ttl(r) for r in responses), default=0),
+                detail=f"{what}: NXDOMAIN",
             )
         except dns.resolver.LifetimeTimeout:
             return DnsAnswer(kind=DnsKind.TIMEOUT, detail=f"{what}: timed out after {self._timeout:g}s")
@@ -97,10 +104,20 @@ class DnsClient:
             return DnsAnswer(kind=DnsKind.ERROR, detail=f"{what}: {type(exc).__name__}: {exc}")
         authenticated = bool(answer.response.flags & dns.flags.AD)
         if answer.rrset is None:
-            return DnsAnswer(kind=DnsKind.NODATA, authenticated=authenticated, detail=f"{what}: no records")
-        return DnsAnswer(kind=DnsKind.FOUND, rdata=tuple(answer.rrset), authenticated=authenticated)
+            return DnsAnswer(
+                kind=DnsKind.NODATA,
+                authenticated=authenticated,
+                ttl=_negative_ttl(answer.response),
+                detail=f"{what}: no records",
+            )
+        return DnsAnswer(
+            kind=DnsKind.FOUND, rdata=tuple(answer.rrset), authenticated=authenticated, ttl=answer.rrset.ttl
+        )
 
 
-def _nx_authenticated(exc: dns.resolver.NXDOMAIN) -> bool:
-    responses: dict[dns.name.Name, dns.message.Message] = exc.kwargs.get("responses") or {}
-    return bool(responses) and all(bool(r.flags & dns.flags.AD) for r in responses.values())
+def _negative_ttl(response: dns.message.Message) -> int:
+    """RFC 2308 section 5: a denial is cached for min(SOA TTL, SOA MINIMUM) of the authority's SOA."""
+    for rrset in response.authority:
+        if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
+            return int(min(rrset.ttl, rrset[0].minimum))
+    return 0

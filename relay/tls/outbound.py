@@ -15,8 +15,12 @@ Delivery wires it in four steps per recipient domain (see docs/tls.md, "For deve
 4. ``tls.record(plan, hop, check, receiving_ip=...)`` for TLS-RPT, and ``check`` is what the
    delivery records (level reached, protocol, cipher, certificate).
 
-It owns the DNS client, the DANE lookup, the MTA-STS resolver with its persistent cache, the
-SSL contexts (built once per requirement) and the TLS-RPT log. ``close()`` releases the cache.
+Before step 1, a recipient whose plan has ``recipient_tls`` branches needs
+``await tls.capability(domain, hops, ...)`` to pick its branch (capability.py).
+
+It owns the DNS client, the DANE lookup, the MTA-STS resolver, the persistent caches (MTA-STS
+policies; TLSA results and capabilities), the SSL contexts (built once per requirement) and
+the TLS-RPT log. ``close()`` releases the caches.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Protocol
 from relay.clock import Clock, SystemClock
 from relay.config.schema import DnsConfig
 from relay.model import TlsLevel
+from relay.tls.capability import dns_capability, probed_capability
 from relay.tls.dane import DaneLookup
 from relay.tls.dnsquery import DnsClient
 from relay.tls.levels import (
@@ -47,9 +52,11 @@ from relay.tls.mtasts.fetch import PolicyFetcher
 from relay.tls.mtasts.policy import PolicyMode
 from relay.tls.mtasts.resolver import MtaStsResolver, MtaStsResult, StsStatus
 from relay.tls.names import normalise, wildcard_match
+from relay.tls.probe import probe
 from relay.tls.report import PolicyType, SessionResult, TlsRptLog
 from relay.tls.results import FailureType, TlsCheck
 from relay.tls.settings import TlsOutboundConfig
+from relay.tls.statecache import Capability, TlsStateCache
 from relay.tls.verify import check_peer
 
 MIN_REQUIRED_TLS = ssl.TLSVersion.TLSv1_2
@@ -69,6 +76,13 @@ class Hop(Protocol):
 
     @property
     def host(self) -> str: ...
+
+
+class ReachableHop(Hop, Protocol):
+    """A next hop with its addresses, for a probe (``relay.delivery.mx.NextHop`` is one)."""
+
+    @property
+    def addresses(self) -> tuple[str, ...]: ...
 
 
 def make_context(requirement: TlsRequirement, *, ca_file: str | None = None) -> ssl.SSLContext | None:
@@ -100,7 +114,6 @@ class TlsPolicy:
         self.settings = settings
         self._clock = clock or SystemClock()
         self._dns = DnsClient(dns)
-        self._dane = DaneLookup(self._dns)
         self._ca_file = str(settings.ca_file) if settings.ca_file is not None else None
         self._cache = (
             PolicyCache(settings.cache_path, max_entries=settings.cache_max_entries)
@@ -117,6 +130,14 @@ class TlsPolicy:
             max_size=settings.max_policy_size,
         )
         self._sts = MtaStsResolver(self._dns, fetcher, clock=self._clock, cache=self._cache)
+        self._state = (
+            TlsStateCache(settings.state_path, max_entries=settings.state_max_entries)
+            if persistent_cache
+            else None
+        )
+        self._dane = DaneLookup(
+            self._dns, cache=self._state, clock=self._clock, max_ttl=settings.tlsa_cache_max_ttl
+        )
         self._contexts = {r: make_context(r, ca_file=self._ca_file) for r in TlsRequirement}
         self.report = TlsRptLog(settings.report_dir)
         self._recent: dict[
@@ -182,6 +203,59 @@ class TlsPolicy:
         self._recent[key] = (now, sts, dane)
         return sts, dane
 
+    async def capability(
+        self,
+        domain: str,
+        hops: Sequence[ReachableHop],
+        *,
+        port: int,
+        helo: str,
+        timeout: float,
+        routed: bool = False,
+    ) -> Capability | None:
+        """The TLS capability of ``domain``'s server for ``recipient_tls`` rules (capability.py):
+        from DNS when it proves DANE or MTA-STS, else a cached or fresh probe of the first usable
+        hop that answers; None when none could be reached. A static route is probed, not looked
+        up: the admin chose that hop, the domain's records do not describe it."""
+        domain = normalise(domain)
+        hosts = [normalise(h.host) for h in hops]
+        usable = set(hosts)
+        if not routed:
+            sts, dane = await self._lookups(domain, hosts, routed=False)
+            plan = plan_domain(
+                domain, hosts, requested=TlsLevel.BEST, minimum=TlsLevel.NONE, sts=sts_state(sts), dane=dane
+            )
+            if (proven := dns_capability(plan)) is not None:
+                return proven
+            usable = {h.host for h in plan.usable_hops}
+        now = self._clock.now()
+        if self._state is not None and (known := self._state.capability(domain, now)) is not None:
+            return known
+        for hop in hops:
+            if normalise(hop.host) not in usable:
+                continue
+            for address in hop.addresses:
+                result = await probe(
+                    hop.host,
+                    address,
+                    port,
+                    helo=helo,
+                    timeout=timeout,
+                    unverified=self._tls_context(TlsRequirement.ENCRYPTED),
+                    verified=self._tls_context(TlsRequirement.VERIFIED),
+                )
+                if (found := probed_capability(result)) is not None:
+                    if self._state is not None:
+                        self._state.put_capability(domain, found, now=now, ttl=self.settings.capability_ttl)
+                    return found
+        return None
+
+    def _tls_context(self, requirement: TlsRequirement) -> ssl.SSLContext:
+        context = self._contexts[requirement]
+        if context is None:
+            raise ValueError(f"the requirement {requirement.value} has no TLS context")
+        return context
+
     def ssl_context_for(self, requirement: TlsRequirement | HopTls) -> ssl.SSLContext | None:
         """The context to STARTTLS with (shared, do not modify); None: no STARTTLS at all."""
         if isinstance(requirement, HopTls):
@@ -220,6 +294,8 @@ class TlsPolicy:
     def close(self) -> None:
         if self._cache is not None:
             self._cache.close()
+        if self._state is not None:
+            self._state.close()
 
 
 def sts_state(result: MtaStsResult) -> StsState:

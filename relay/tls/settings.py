@@ -33,6 +33,17 @@ class TlsOutboundConfig:
     """Persistent MTA-STS policy cache (SQLite)."""
     cache_max_entries: int = 10_000
     """Policies kept; the least recently used go first. One per recipient domain seen."""
+    state_path: Path = Path("var/tls/state.sqlite3")
+    """Persistent cache of TLSA lookup results and of recipient servers' TLS capability."""
+    state_max_entries: int = 10_000
+    """TLSA results and capabilities kept (each); the longest-stored go first."""
+    tlsa_cache_max_ttl: Annotated[float, DURATION] = 86_400.0
+    """A TLSA result is reused for its DNS TTL, at most this long."""
+    capability_ttl: Annotated[float, DURATION] = 3_600.0
+    """How long a probed TLS capability of a recipient domain's server is trusted before it is
+    probed again. Only policies with ``recipient_tls`` conditions probe (docs/policy.md). The
+    level a delivery then demands is still proven in its own session, so a stale capability can
+    only pick a branch whose demand then fails and falls back, never send with less."""
     fetch_timeout: Annotated[float, DURATION] = 20.0
     """Whole policy fetch (connect, TLS, request, body). RFC 8461 section 3.3 suggests senders
     bound it "to a reasonable time"; Postfix's resolver uses 10 s, a slow host gets twice that."""
@@ -50,5 +61,6 @@ class TlsOutboundConfig:
         return dataclasses.replace(
             self,
             cache_path=self.cache_path if self.cache_path.is_absolute() else spool / self.cache_path,
+            state_path=self.state_path if self.state_path.is_absolute() else spool / self.state_path,
             report_dir=self.report_dir if self.report_dir.is_absolute() else spool / self.report_dir,
         )

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from relay.model import TlsCondition
 from relay.policy.conditions import content, envelope
 from relay.policy.conditions.base import Cond, Context, Observe, Test, nothing, patterns
-from relay.policy.decision import TlsCondition
 from relay.policy.index import best_of, union_of
 from relay.policy.nodes import Node, line_of
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from relay.config import values
-from relay.model import TlsLevel
+from relay.model import TLS_RANK, TlsCondition, TlsLevel
 from relay.policy.conditions.base import (
     Cond,
     Context,
@@ -13,7 +13,6 @@ from relay.policy.conditions.base import (
     patterns,
     text_condition,
 )
-from relay.policy.decision import TLS_RANK, TlsCondition
 from relay.policy.index import flag_guard, text_guard
 from relay.policy.nodes import Node, Reader, line_of
 from relay.policy.patterns import compile_parts, describe

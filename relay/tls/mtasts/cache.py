@@ -6,21 +6,16 @@ restarts (a relay that forgot its policies after a restart could be downgraded b
 who blocks the policy fetch). One row per domain holds the policy text as fetched, its TXT id and
 when it expires; at most ``max_entries`` rows are kept, the oldest fetched going first.
 
-SQLite because several worker processes share it (its locking is proven) and a row update is
-atomic. Calls are synchronous and take microseconds (no fsync: ``synchronous=NORMAL`` in WAL
-mode, since a policy lost in a power cut is simply fetched again).
+Stored with SQLite (relay/tls/sqlitecache.py): calls are synchronous and take microseconds.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from relay.errors import ConfigError
 from relay.tls.mtasts.policy import StsPolicy, parse_policy
-
-BUSY_TIMEOUT_MS = 5_000
+from relay.tls.sqlitecache import keep_newest, open_cache
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS mta_sts_policies (
@@ -49,16 +44,7 @@ class CachedPolicy:
 class PolicyCache:
     def __init__(self, path: Path, *, max_entries: int = 10_000) -> None:
         self._max = max_entries
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(
-                f"cannot open the MTA-STS policy cache {path}: {exc}", key="tls_outbound.cache_path"
-            ) from exc
+        self._db = open_cache(path, _SCHEMA, what="MTA-STS policy cache", key="outbound_tls.cache_path")
 
     def get(self, domain: str) -> CachedPolicy | None:
         row = self._db.execute(
@@ -82,11 +68,7 @@ class PolicyCache:
                 "INSERT OR REPLACE INTO mta_sts_policies VALUES (?, ?, ?, ?, ?)",
                 (entry.domain, entry.policy_id, entry.policy.to_text(), entry.fetched_at, entry.expires_at),
             )
-            self._db.execute(
-                "DELETE FROM mta_sts_policies WHERE domain IN (SELECT domain FROM mta_sts_policies "
-                "ORDER BY fetched_at DESC LIMIT -1 OFFSET ?)",
-                (self._max,),
-            )
+            keep_newest(self._db, "mta_sts_policies", "domain", order="fetched_at", limit=self._max)
 
     def delete(self, domain: str) -> None:
         self._db.execute("DELETE FROM mta_sts_policies WHERE domain = ?", (domain,))
