@@ -24,6 +24,7 @@ from relay.config.schema import Config
 from relay.delivery.mx import MxResolver, ResolutionStatus
 from relay.errors import RelayError
 from relay.model import TlsLevel
+from relay.tls.capability import dns_capability, probed_capability
 from relay.tls.dnsquery import DnsClient
 from relay.tls.levels import HopAction, HopTls, StsMode, TlsRequirement, plan_domain
 from relay.tls.mtasts.resolver import MtaStsResult, StsStatus
@@ -32,6 +33,7 @@ from relay.tls.outbound import TlsPolicy, make_context, sts_state
 from relay.tls.probe import ProbeResult, probe
 from relay.tls.report import TlsRptLog, aggregate
 from relay.tls.settings import TlsOutboundConfig
+from relay.tls.statecache import Capability
 from relay.tls.tlsa import match_tlsa
 from relay.tls.verify import cert_info
 
@@ -136,6 +138,7 @@ async def _check(domain: str, config: Config, settings: TlsOutboundConfig) -> tu
     verified = make_context(TlsRequirement.VERIFIED, ca_file=ca_file)
     assert unverified is not None and verified is not None
     reached: list[tuple[str, TlsLevel]] = []
+    probed: list[ProbeResult] = []
     now = datetime.now(UTC)
     for target, hop in zip(targets, plan.hops, strict=True):
         if not target.addresses:
@@ -150,16 +153,27 @@ async def _check(domain: str, config: Config, settings: TlsOutboundConfig) -> tu
             unverified=unverified,
             verified=verified,
         )
+        if hop.usable:
+            probed.append(result)
         host_lines, level = _host_report(result, hop, plan.sts.mode, now)
         lines += host_lines
         if level is not None:
             reached.append((target.host, level))
+    lines.append(_policy_capability_line(None if route is not None else dns_capability(plan), probed))
     if reached:
         host, level = reached[0]
         lines.append(f"the relay would reach today (tls: best): {level.value} via {host}")
         return EXIT_OK, "\n".join(lines)
     lines.append("the relay could not deliver to this domain today")
     return EXIT_FAILED, "\n".join(lines)
+
+
+def _policy_capability_line(proven: Capability | None, probed: list[ProbeResult]) -> str:
+    """What ``recipient_tls`` policy rules would see, by the rules delivery uses (capability.py)."""
+    found = proven or next((c for r in probed if (c := probed_capability(r)) is not None), None)
+    if found is None:
+        return "recipient_tls capability: unknown (no usable host answered; delivery would defer)"
+    return f"recipient_tls capability: {found.level.value} ({found.detail})"
 
 
 async def _addresses(config: Config, host: str) -> tuple[str, ...]:

@@ -19,7 +19,8 @@ from relay.delivery.security import TlsDemand
 from relay.model import Envelope, Outcome, RecipientResult, Reply, TlsLevel
 from relay.tls.levels import TlsRequirement
 from relay.tls.outbound import make_context
-from relay.tls.results import TlsCheck
+from relay.tls.results import FailureType, TlsCheck
+from relay.tls.verify import handshake_failure
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,6 +54,8 @@ class TlsUnmet:
     """The hop could not give the TLS the copy demands; nothing was sent to it."""
 
     reason: str
+    failure: FailureType
+    """What TLS-RPT reports for it (RFC 8460 section 4.3)."""
 
 
 OPPORTUNISTIC = TlsDemand(
@@ -107,11 +110,18 @@ class SmtpConnection:
                     if not tls.required:
                         raise
                     smtp.close()
-                    return TlsUnmet(reason=f"{host}[{address}]: TLS failed: {_describe(exc)}")
+                    cause = exc.__cause__ if isinstance(exc.__cause__, ssl.SSLError) else exc
+                    return TlsUnmet(
+                        reason=f"{host}[{address}]: TLS failed: {_describe(exc)}",
+                        failure=handshake_failure(cause),
+                    )
                 connection.tls = _tls_details(smtp)
             elif tls.required:
                 await connection.close()
-                return TlsUnmet(reason=f"{host}[{address}]: STARTTLS not offered")
+                return TlsUnmet(
+                    reason=f"{host}[{address}]: STARTTLS not offered",
+                    failure=FailureType.STARTTLS_NOT_SUPPORTED,
+                )
         except aiosmtplib.SMTPResponseException as exc:
             smtp.close()
             return _reply(exc.code, exc.message)

@@ -19,11 +19,11 @@ from relay.delivery.connections import ConnectionCache
 from relay.delivery.mx import NextHop
 from relay.delivery.security import TlsDemand, requirement_unmet
 from relay.metrics import Metrics, tls_method
-from relay.model import Outcome, PlanAction, RecipientPlan, RecipientResult, Reply, SpooledMessage
-from relay.tls.levels import DomainAction, DomainTlsPlan, HopTls
+from relay.model import Outcome, PlanAction, RecipientPlan, RecipientResult, Reply, SpooledMessage, TlsLevel
+from relay.tls.levels import DomainAction, DomainTlsPlan, HopTls, TlsRequirement
 from relay.tls.names import normalise
 from relay.tls.outbound import TlsPolicy
-from relay.tls.verify import handshake_failure
+from relay.tls.results import FailureType
 
 log = logging.getLogger("relay.delivery")
 
@@ -79,7 +79,7 @@ class HopWalker:
             reply = Reply(code=451, enhanced="4.7.5", text=f"TLS policy of {domain}: {plan.detail}")
             return [RecipientResult(recipient=r, outcome=Outcome.TEMPFAIL, reply=reply) for r in recipients]
         if plan.action is DomainAction.FALLBACK:
-            self._log_unmet(message, entry, plan.detail)
+            self._log_unmet(message, entry, plan.detail, entry.tls_minimum)
             return requirement_unmet(recipients, entry, plan.detail or "no usable next hop", definite=True)
         usable = {h.host: h for h in plan.usable_hops}
         ordered = [(hop, usable[normalise(hop.host)]) for hop in hops if normalise(hop.host) in usable]
@@ -141,6 +141,7 @@ class HopWalker:
         refused: dict[str, RecipientResult] = {}
         pending = recipients
         tls_failures: list[str] = []
+        demanded = TlsRequirement.for_level(entry.tls_minimum)
         unreachable = 0
         for hop, hop_tls in hops:
             key = f"{destination}|{hop.host}|{hop_tls.requirement.value}"
@@ -159,6 +160,7 @@ class HopWalker:
                     connection = await self._open(message, plan, hop, hop_tls, address, port)
                     if isinstance(connection, TlsUnmet):
                         tls_failures.append(connection.reason)
+                        demanded = max(demanded, hop_tls.requirement, key=lambda r: r.rank)
                         continue
                     if isinstance(connection, Reply):
                         unreachable += 1
@@ -176,10 +178,11 @@ class HopWalker:
                 last, last_host = transaction.failure or last, hop.host
         if tls_failures:
             reason = "; ".join(tls_failures[-3:])
-            self._log_unmet(message, entry, reason)
-            unmet = {
-                r.recipient: r for r in requirement_unmet(pending, entry, reason, definite=not unreachable)
-            }
+            self._log_unmet(message, entry, reason, demanded.level)
+            failed = requirement_unmet(
+                pending, entry, reason, definite=not unreachable, demanded=demanded.level
+            )
+            unmet = {r.recipient: r for r in failed}
             return [refused.get(r) or unmet[r] for r in recipients]
         outcome = Outcome.PERMFAIL if last.is_permanent else Outcome.TEMPFAIL
         return [
@@ -221,14 +224,14 @@ class HopWalker:
             )
             return connection
         if isinstance(connection, TlsUnmet):
-            failure = handshake_failure(connection.reason)
-            self._tls.record(plan, hop_tls, None, receiving_ip=address, failure=failure)
+            self._tls.record(plan, hop_tls, None, receiving_ip=address, failure=connection.failure)
             return connection
         check = self._tls.check_peer(hop_tls, connection.ssl_object, hop.host)
         self._tls.record(plan, hop_tls, check, receiving_ip=address)
         if not check.ok:
             await connection.close()
-            return TlsUnmet(reason=f"{hop.host}[{address}]: {check.reason}")
+            failure = check.failure or FailureType.VALIDATION_FAILURE
+            return TlsUnmet(reason=f"{hop.host}[{address}]: {check.reason}", failure=failure)
         connection.tls_check = check
         return connection
 
@@ -247,12 +250,12 @@ class HopWalker:
             await connection.close()
         return transaction
 
-    def _log_unmet(self, message: SpooledMessage, entry: RecipientPlan, reason: str) -> None:
-        self._metrics.tls_unmet(entry.tls_minimum, entry.fallback)
+    def _log_unmet(self, message: SpooledMessage, entry: RecipientPlan, reason: str, level: TlsLevel) -> None:
+        self._metrics.tls_unmet(level, entry.fallback)
         log.warning(
             "event=tls_unmet qid=%s level=%s fallback=%s reason=%r",
             message.queue_id,
-            entry.tls_minimum.value,
+            level.value,
             entry.fallback.value,
             reason,
         )

@@ -27,12 +27,19 @@ class TlsDemand:
 
 
 def requirement_unmet(
-    recipients: Sequence[str], plan: RecipientPlan, reason: str, *, definite: bool
+    recipients: Sequence[str],
+    plan: RecipientPlan,
+    reason: str,
+    *,
+    definite: bool,
+    demanded: TlsLevel | None = None,
 ) -> list[RecipientResult]:
     """The plan's fallback when no hop could give the TLS demanded (or the copy is for the
     portal). ``definite``: every hop was reached and failed the requirement (a bounce is only
-    ever for that; an unreachable hop might have met it, so that is a deferral)."""
-    level = plan.tls_minimum.value
+    ever for that; an unreachable hop might have met it, so that is a deferral). ``demanded``:
+    the level the hops were held to when it is above the plan's minimum (the domain's own
+    MTA-STS or DANE), so the reply names what was actually missing."""
+    level = (demanded or plan.tls_minimum).value
     if plan.action is PlanAction.PORTAL or plan.fallback is Fallback.PORTAL:
         # The portal is not built yet: protected mail waits in the queue (never sent in clear).
         reply = Reply(
