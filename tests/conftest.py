@@ -1,3 +1,3 @@
 """Shared fixtures: a real DNS server, a real SMTP sink and the real relay process."""
 
-pytest_plugins = ["dnsserver", "sink", "relayproc"]
+pytest_plugins = ["dnsserver", "sink", "relayproc", "tlsfixtures"]

@@ -11,7 +11,7 @@ from certs import LocalCA
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from dnsserver import DnsServer
-from test_tls_support import Answer, PolicyServer, StarttlsServer, policy_body, publish
+from tlsservers import Answer, PolicyServer, StarttlsServer, policy_body, publish
 
 from relay.cli.tls import cmd_check
 from relay.config.schema import Config, DeliveryConfig, HostPort
@@ -71,6 +71,7 @@ def test_check_reports_dane_sts_and_the_level_reached(
         "DANE: match",
         "capability: dane",
         "the relay would reach today (tls: best): dane via mx1.check.test",
+        "recipient_tls capability: dane (mx1.check.test: DNSSEC-signed TLSA records)",
     ):
         assert expected in text, f"{expected!r} not in:\n{text}"
     assert not (tmp_path / "spool" / "tls").exists()  # a check does not write the relay's cache
@@ -89,6 +90,7 @@ def test_check_without_starttls_under_enforce_cannot_deliver(
     assert code == 1, text
     assert "STARTTLS: not offered" in text
     assert "the relay would refuse it: mta-sts required and not met" in text
+    assert "recipient_tls capability: mta-sts (mx.strip.test: MTA-STS policy)" in text
 
 
 def test_check_wrong_certificate_and_routes(dns_server: DnsServer, ca: LocalCA, tmp_path: Path) -> None:
@@ -103,6 +105,7 @@ def test_check_wrong_certificate_and_routes(dns_server: DnsServer, ca: LocalCA, 
     assert "PKIX for 127.0.0.1: failed (certificate-expired)" in text
     assert "(EXPIRED)" in text
     assert "the relay would reach today (tls: best): encrypted via 127.0.0.1" in text
+    assert "recipient_tls capability: encrypted (127.0.0.1[127.0.0.1]:" in text
 
 
 @pytest.mark.parametrize("domain", [".bad.test", "not a domain", "[127.0.0.1]"])

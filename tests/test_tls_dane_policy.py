@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from certs import LocalCA
 from dnsserver import DnsServer
-from test_tls_support import Answer, PolicyServer, policy_body, publish
+from tlsservers import Answer, PolicyServer, policy_body, publish
 
 from relay.model import TlsLevel
 from relay.tls.dane import DaneLookup

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from certs import LocalCA
 from dnsserver import DnsServer
-from test_tls_support import Answer, PolicyServer, policy_body, publish
+from tlsservers import Answer, PolicyServer, policy_body, publish
 
 from relay.clock import FakeClock
 from relay.tls.dnsquery import DnsClient

@@ -17,7 +17,7 @@ import pytest
 from certs import IssuedCert, LocalCA
 from cryptography import x509
 from dnsserver import DnsServer
-from test_tls_support import StarttlsServer
+from tlsservers import StarttlsServer
 
 from relay.model import TlsLevel
 from relay.tls.levels import DaneState, DaneStatus, HopTls, StsMode, StsState, TlsRequirement, hop_tls

@@ -1,242 +1,14 @@
-"""Test servers for the TLS tests: HTTPS for MTA-STS policies, SMTP with STARTTLS, DNS helpers.
-
-``PolicyServer`` is a real HTTPS server on loopback (asyncio, in its own thread, port 0) that
-serves ``/.well-known/mta-sts.txt`` per host name: the certificate is chosen by SNI, the answer
-by the Host header, each as told (status, Content-Type, body, chunked or fixed length, a delay,
-a redirect). Hosts it was not told about get 404.
-
-``StarttlsServer`` is a small real SMTP server (asyncio, own thread, port 0) that offers STARTTLS
-with a given certificate, or not at all, and records every message it accepts with whether it
-came over TLS. tests/sink.py's aiosmtpd sink is the house sink; this one exists because the
-failed handshakes these tests provoke by design (expired, self-signed, wrong-name certificates)
-must end the session cleanly on the server side, and aiosmtpd keeps such a session's protocol
-registered. The tests at the end check both servers.
-"""
+"""The test servers of tests/tlsservers.py checked on their own: the HTTPS policy server picks
+its certificate by SNI and its answer by Host, sends chunked bodies, and the STARTTLS server
+upgrades, records what it received and can leave STARTTLS out of its EHLO reply."""
 
 from __future__ import annotations
 
 import asyncio
-import ssl
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+import smtplib
 
-import pytest
-from certs import IssuedCert, LocalCA
-from dnsserver import DnsServer
-
-CHUNK = 4096
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int = 200
-    body: bytes = b""
-    content_type: str = "text/plain"
-    chunked: bool = False
-    delay: float = 0.0
-    location: str = ""
-
-
-class PolicyServer:
-    def __init__(self, ca: LocalCA, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.ca = ca
-        self.host = host
-        self.port = port
-        self.requests: list[str] = []
-        """Host header of every request received, in order."""
-        self._answers: dict[str, Answer] = {}
-        self._contexts: dict[str, ssl.SSLContext] = {}
-        self._lock = threading.Lock()
-        self._default = ca.issue("localhost").server_context()
-        self._default.sni_callback = self._pick_certificate
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._server: asyncio.AbstractServer | None = None
-
-    def serve(self, name: str, answer: Answer, *, cert: IssuedCert | None = None) -> None:
-        """Answer requests for ``name`` (the policy host, ``mta-sts.DOMAIN``) with ``answer``."""
-        issued = cert or self.ca.issue(name)
-        with self._lock:
-            self._answers[name.lower()] = answer
-            self._contexts[name.lower()] = issued.server_context()
-
-    def _pick_certificate(self, sslobj: ssl.SSLObject, name: str | None, _: ssl.SSLContext) -> None:
-        with self._lock:
-            context = self._contexts.get((name or "").lower())
-        if context is not None:
-            sslobj.context = context
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
-            lines = head.decode("latin-1").split("\r\n")
-            headers = {
-                k.strip().lower(): v.strip()
-                for k, _, v in (line.partition(":") for line in lines[1:] if line)
-            }
-            host = headers.get("host", "").rsplit(":", 1)[0].lower()
-            with self._lock:
-                self.requests.append(host)
-                answer = self._answers.get(host, Answer(status=404, body=b"not here"))
-            if answer.delay:
-                await asyncio.sleep(answer.delay)
-            reason = {200: "OK", 301: "Moved Permanently", 302: "Found", 404: "Not Found"}.get(
-                answer.status, "X"
-            )
-            out = [
-                f"HTTP/1.1 {answer.status} {reason}",
-                f"Content-Type: {answer.content_type}",
-                "Connection: close",
-            ]
-            if answer.location:
-                out.append(f"Location: {answer.location}")
-            if answer.chunked:
-                out.append("Transfer-Encoding: chunked")
-                writer.write(("\r\n".join(out) + "\r\n\r\n").encode())
-                for start in range(0, len(answer.body), CHUNK):
-                    piece = answer.body[start : start + CHUNK]
-                    writer.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
-                    await writer.drain()
-                writer.write(b"0\r\n\r\n")
-            else:
-                out.append(f"Content-Length: {len(answer.body)}")
-                writer.write(("\r\n".join(out) + "\r\n\r\n").encode() + answer.body)
-            await writer.drain()
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ssl.SSLError):
-            pass
-        finally:
-            writer.close()
-
-    def start(self) -> PolicyServer:
-        self._thread.start()
-
-        async def listen() -> asyncio.AbstractServer:
-            return await asyncio.start_server(self._handle, self.host, self.port, ssl=self._default)
-
-        self._server = asyncio.run_coroutine_threadsafe(listen(), self._loop).result(5)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    def stop(self) -> None:
-        _stop_loop(self._loop, self._server, self._thread)
-
-
-@dataclass(frozen=True)
-class Received:
-    data: bytes
-    tls: bool
-
-
-class StarttlsServer:
-    def __init__(self, cert: IssuedCert | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.host = host
-        self.port = port
-        self.tls_context = cert.server_context() if cert is not None else None
-        self.messages: list[Received] = []
-        self.sessions = 0
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._server: asyncio.AbstractServer | None = None
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.sessions += 1
-        tls = False
-        try:
-            writer.write(b"220 mx.test ESMTP\r\n")
-            while line := await asyncio.wait_for(reader.readline(), 10):
-                verb = line[:4].upper()
-                if verb in (b"EHLO", b"HELO"):
-                    offer = self.tls_context is not None and not tls
-                    writer.write(
-                        b"250-mx.test\r\n" + (b"250-STARTTLS\r\n" if offer else b"") + b"250 8BITMIME\r\n"
-                    )
-                elif verb == b"STAR" and self.tls_context is not None and not tls:
-                    writer.write(b"220 2.0.0 ready\r\n")
-                    await writer.drain()
-                    await writer.start_tls(self.tls_context)
-                    tls = True
-                elif verb == b"DATA":
-                    writer.write(b"354 go on\r\n")
-                    await writer.drain()
-                    data = await asyncio.wait_for(reader.readuntil(b"\r\n.\r\n"), 10)
-                    self.messages.append(Received(data=data, tls=tls))
-                    writer.write(b"250 2.0.0 queued\r\n")
-                elif verb == b"QUIT":
-                    writer.write(b"221 2.0.0 bye\r\n")
-                    break
-                else:
-                    writer.write(b"250 2.0.0 ok\r\n")
-                await writer.drain()
-        except (OSError, ssl.SSLError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass
-        finally:
-            writer.close()
-
-    def start(self) -> StarttlsServer:
-        self._thread.start()
-
-        async def listen() -> asyncio.AbstractServer:
-            return await asyncio.start_server(self._handle, self.host, self.port)
-
-        self._server = asyncio.run_coroutine_threadsafe(listen(), self._loop).result(5)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    def stop(self) -> None:
-        _stop_loop(self._loop, self._server, self._thread)
-
-    def __enter__(self) -> StarttlsServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def _stop_loop(
-    loop: asyncio.AbstractEventLoop, server: asyncio.AbstractServer | None, thread: threading.Thread
-) -> None:
-    async def close() -> None:
-        if server is not None:
-            server.close()
-        for task in asyncio.all_tasks():
-            if task is not asyncio.current_task():
-                task.cancel()
-
-    asyncio.run_coroutine_threadsafe(close(), loop).result(5)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-    loop.close()
-
-
-def policy_body(mode: str = "enforce", mx: tuple[str, ...] = ("mail.loc",), max_age: int = 86400) -> bytes:
-    lines = ["version: STSv1", f"mode: {mode}", *(f"mx: {m}" for m in mx), f"max_age: {max_age}"]
-    return ("\n".join(lines) + "\n").encode()
-
-
-def publish(dns: DnsServer, domain: str, txt: str | None, *, address: str = "127.0.0.1") -> None:
-    """``_mta-sts.DOMAIN`` TXT (when given) and ``mta-sts.DOMAIN`` A, as a domain publishes them."""
-    if txt is not None:
-        dns.add(f"_mta-sts.{domain}.", "TXT", '"' + txt.replace('"', '\\"') + '"')
-    dns.add(f"mta-sts.{domain}.", "A", address)
-
-
-@pytest.fixture
-def local_ca(tmp_path: Path) -> LocalCA:
-    return LocalCA(tmp_path / "ca")
-
-
-@pytest.fixture
-def policy_server(local_ca: LocalCA) -> Iterator[PolicyServer]:
-    server = PolicyServer(local_ca).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-# -- the server itself ------------------------------------------------------------------------
+from certs import LocalCA
+from tlsservers import Answer, PolicyServer, StarttlsServer
 
 
 async def _get(server: PolicyServer, name: str) -> tuple[bytes, str]:
@@ -271,8 +43,6 @@ async def test_server_sends_chunked_bodies(policy_server: PolicyServer) -> None:
 
 
 def test_starttls_server_offers_tls_and_records(local_ca: LocalCA) -> None:
-    import smtplib
-
     with (
         StarttlsServer(local_ca.issue()) as server,
         smtplib.SMTP(server.host, server.port) as client,
@@ -280,3 +50,18 @@ def test_starttls_server_offers_tls_and_records(local_ca: LocalCA) -> None:
         client.starttls(context=local_ca.client_context())
         client.sendmail("a@b.test", ["c@d.test"], b"Subject: x\r\n\r\nbody\r\n")
     assert server.messages[0].tls and b"body" in server.messages[0].data
+    assert server.commands == ["EHLO", "STARTTLS", "EHLO", "MAIL", "RCPT", "DATA", "QUIT"]
+
+
+def test_starttls_server_can_hide_starttls(local_ca: LocalCA) -> None:
+    with (
+        StarttlsServer(local_ca.issue(), advertise_starttls=False) as server,
+        smtplib.SMTP(server.host, server.port) as client,
+    ):
+        client.ehlo()
+        assert not client.has_extn("starttls")
+        code, _ = client.docmd("STARTTLS")
+        assert code == 454
+        client.sendmail("a@b.test", ["c@d.test"], b"Subject: x\r\n\r\nbody\r\n")
+    assert not server.messages[0].tls
+    assert server.sessions == 1
