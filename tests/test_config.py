@@ -136,6 +136,7 @@ outbound_tls:
   max_policy_size: 32K
   report_dir: reports
   report_organization: Example Clinic
+  report_from: tlsrpt@example.org
   report_contact: mailto:postmaster@example.org
 audit:
   directory: /var/log/relay-audit
@@ -225,6 +226,7 @@ def test_full_file_round_trips_every_key(certs: Path) -> None:
             max_policy_size=32 * 1024,
             report_dir=certs / "reports",
             report_organization="Example Clinic",
+            report_from="tlsrpt@example.org",
             report_contact="mailto:postmaster@example.org",
         ),
         dns=DnsConfig(

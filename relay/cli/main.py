@@ -145,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tls_report.add_argument("--date", required=True, help="YYYY-MM-DD (UTC)")
     tls_report.add_argument("--domain", help="only this policy domain")
+    tls_report.add_argument(
+        "--send",
+        action="store_true",
+        help="mail each report to its domain's _smtp._tls rua (through this relay) instead of printing",
+    )
     selfsigned.add_argument("--cert", type=Path, help="certificate path (default: tls.cert)")
     selfsigned.add_argument("--key", type=Path, help="key path (default: tls.key)")
     selfsigned.add_argument("--hostname", help="name in the certificate (default: hostname)")
@@ -290,7 +295,9 @@ def _tls(config: Config, args: argparse.Namespace) -> int:
     if args.tls_verb == "check":
         code, text = tls.cmd_check(args.domain, config, settings=config.outbound_tls)
     else:
-        code, text = tls.cmd_report(args.date, config, settings=config.outbound_tls, domain=args.domain)
+        code, text = tls.cmd_report(
+            args.date, config, settings=config.outbound_tls, domain=args.domain, send=args.send
+        )
     if code == EXIT_USAGE:
         text = f"relay: error: {text}"
     print(text, file=sys.stdout if code == 0 else sys.stderr)

@@ -32,6 +32,7 @@ from relay.tls.names import is_ip, normalise, valid_hostname
 from relay.tls.outbound import TlsPolicy, make_context, sts_state
 from relay.tls.probe import ProbeResult, probe
 from relay.tls.report import TlsRptLog, aggregate
+from relay.tls.rptsend import send_reports
 from relay.tls.settings import TlsOutboundConfig
 from relay.tls.statecache import Capability
 from relay.tls.tlsa import match_tlsa
@@ -63,8 +64,10 @@ def cmd_report(
     *,
     settings: TlsOutboundConfig | None = None,
     domain: str | None = None,
+    send: bool = False,
 ) -> tuple[int, str]:
-    """The TLS-RPT reports of ``day`` (``YYYY-MM-DD``, UTC), optionally for one policy domain."""
+    """The TLS-RPT reports of ``day`` (``YYYY-MM-DD``, UTC), optionally for one policy domain;
+    ``send``: mail each to the ``rua`` of its domain's ``_smtp._tls`` record instead."""
     if isinstance(day, str):
         try:
             day = date.fromisoformat(day)
@@ -83,6 +86,8 @@ def cmd_report(
         organization=resolved.report_organization or config.hostname,
         contact=resolved.report_contact or f"mailto:postmaster@{config.hostname}",
     )
+    if send:
+        return asyncio.run(send_reports(reports, config, resolved))
     return EXIT_OK, json.dumps(list(reports), indent=2)
 
 

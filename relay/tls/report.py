@@ -9,7 +9,8 @@ sender or recipient is in a result, only domains, host names and IPs of servers.
 
 ``aggregate`` (pure) turns one day's results into the reports of section 4.4, one per policy
 domain, each ``policies`` entry being one distinct policy with its summary and failure details.
-Sending them to the domain's ``rua`` (section 3) is left to an operator's job, off by default.
+``relay tls report --send`` mails them to each domain's ``rua`` (rptmail.py, rptsend.py); nothing
+is sent unless an operator runs it.
 """
 
 from __future__ import annotations

@@ -53,6 +53,8 @@ class TlsOutboundConfig:
     """Where TLS-RPT results are appended (one JSONL file per UTC day)."""
     report_organization: str = ""
     """``organization-name`` in TLS-RPT reports (RFC 8460 section 4.4); default: the hostname."""
+    report_from: str = ""
+    """Sender of the TLS-RPT report mail (``relay tls report --send``); default postmaster@HOSTNAME."""
     report_contact: str = ""
     """``contact-info`` in TLS-RPT reports, e.g. ``mailto:postmaster@example.org``."""
 
