@@ -12,10 +12,12 @@ import smtplib
 import socket
 import sqlite3
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from relayproc import RelaySetup, queue_list, queued_from, serving
 from sink import Sink
 from smtpclient import TIMEOUT, RawSMTP
@@ -402,7 +404,21 @@ def test_connections_per_ip_are_limited(routed: RelaySetup) -> None:
     finally:
         first.close()
         second.close()
+    assert _rejections(routed, "connection_limit") == 1
     assert_healthy(routed)
+
+
+def _rejections(relay: RelaySetup, reason: str) -> float:
+    """``relay_messages_rejected_total`` for ``reason``, scraped from the running relay."""
+    url = f"http://{relay.settings['listen']['metrics']}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        text = response.read().decode()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "relay_messages_rejected_total" and sample.labels.get("reason") == reason
+    )
 
 
 # -- a failing spool answers 451 ---------------------------------------------------------------

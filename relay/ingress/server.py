@@ -160,6 +160,7 @@ class RelaySMTP(SMTP):
         if refusal is not None:
             self._refused = True
             log.warning("event=connection_refused client=%s reason=%r", self._client_ip, refusal)
+            self._metrics.rejected(RejectReason.CONNECTION_LIMIT, "4.7.0")
             assert isinstance(transport, asyncio.WriteTransport)
             transport.write(f"421 4.7.0 {self.hostname} Error: {refusal}\r\n".encode())
             transport.close()

@@ -66,6 +66,9 @@ class RejectReason(enum.Enum):
     """Extraction, PHI scan or policy failed or ran out of time (451 4.3.0)."""
     SPOOL_ERROR = "spool_error"
     """The message could not be made durable (451 4.3.0)."""
+    CONNECTION_LIMIT = "connection_limit"
+    """A connection over limits.max_connections_per_ip or the total (421 4.7.0): refused before
+    any message, counted so a client hammering the relay shows on the dashboard."""
 
 
 class DeliveryReason(enum.Enum):
