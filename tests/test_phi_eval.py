@@ -26,6 +26,7 @@ from relay.phi.evaluate import (
 from relay.phi.scanner import PhiScanner
 
 CORPUS = Path(__file__).parent / "data" / "phi_corpus.jsonl"
+HOLDOUT = CORPUS.with_name("phi_holdout.jsonl")
 KINDS = {
     "appointment-reminder",
     "lab-result",
@@ -197,16 +198,48 @@ def test_corpus_is_well_formed() -> None:
     assert not any(s.label == "PERSON" for e in examples if e.kind == CLINICAL_NO_IDENTIFIER for s in e.spans)
 
 
-def test_corpus_is_what_the_generator_writes() -> None:
+def _generated(generator: str) -> list[str]:
+    """What the generator script next to the corpora writes, captured instead of written."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("make_phi_corpus", CORPUS.with_name("make_phi_corpus.py"))
+    spec = importlib.util.spec_from_file_location(generator, CORPUS.with_name(f"{generator}.py"))
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     written: list[str] = []
     module.main(written.append)
-    assert written == [CORPUS.read_text(encoding="utf-8")]
+    return written
+
+
+def test_corpus_is_what_the_generator_writes() -> None:
+    assert _generated("make_phi_corpus") == [CORPUS.read_text(encoding="utf-8")]
+
+
+def test_holdout_is_what_its_generator_writes() -> None:
+    assert _generated("make_phi_holdout") == [HOLDOUT.read_text(encoding="utf-8")]
+
+
+def test_holdout_is_well_formed_and_shares_no_name_with_the_corpus() -> None:
+    with HOLDOUT.open(encoding="utf-8") as lines:
+        holdout = parse_corpus(lines, str(HOLDOUT))
+    assert len(holdout) >= 100
+    negatives = {"business", "business-colleague", CLINICAL_NO_IDENTIFIER}
+    assert negatives < {e.kind for e in holdout}
+    assert all(e.contains_phi is (e.kind not in negatives) for e in holdout)
+    assert {span.label for e in holdout for span in e.spans} <= SCORED_TYPES
+    assert any(s.label == "PERSON" for e in holdout if e.kind == "business-colleague" for s in e.spans)
+    assert not any(s.label == "PERSON" for e in holdout if e.kind == CLINICAL_NO_IDENTIFIER for s in e.spans)
+
+    def name_words(examples: list[Example]) -> set[str]:
+        return {
+            word.strip(",")
+            for e in examples
+            for s in e.spans
+            if s.label == "PERSON"
+            for word in e.text[s.start : s.end].split()
+        }
+
+    assert name_words(holdout).isdisjoint(name_words(_corpus()))
 
 
 # -- one real run --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from relay.phi import checksums, dates
+from relay.phi.names import CUE_SCORES, HEALTH_BOOST, SINGLE_WORD_PENALTY, Cue, find_names, is_name_word
 from relay.phi.recognizers import HEALTHCARE_ENTITIES, SPECS, healthcare_recognizers
 from relay.phi.scanner import PhiScanner
 from relay.phi.settings import PhiSettings
@@ -232,3 +233,132 @@ def test_min_score_setting_hides_weaker_findings(scanner: PhiScanner) -> None:
     strict = PhiScanner(PhiSettings(min_score=0.95), engine=scanner.engine)
     kinds = {f.entity_type for f in strict.scan_text("Dear John Smith, MRN: 00123456").findings}
     assert kinds == {"MEDICAL_RECORD_NUMBER"}
+
+
+# -- names from the words around them (relay.phi.names) --------------------------------------
+
+HEALTH = " Your lab results show diabetes."
+"""A sentence that gives a text health context (the weak cues are reported only there)."""
+
+# (text, the name that must be reported, or None when no PERSON may be)
+NAME_CUES = [
+    ("Rx for Nadia Oyelaran, DOB 11/25/1958\nlisinopril 10 mg", "Nadia Oyelaran"),
+    ("RESULTS - Viktor Delgado, MRN: 00907521", "Viktor Delgado"),
+    ("Tomasz Varga (chart # 4635464) was discharged today.", "Tomasz Varga"),
+    ("Dolores Mbeki, 97 years old, fell at home.", "Dolores Mbeki"),
+    ("Member: Sofia Brennan\nPlan: Gold", "Sofia Brennan"),
+    ("Patient: Emeka Halvorsen  MRN: 00953866", "Emeka Halvorsen"),
+    ("Our patient Ilse Laurent was seen today." + HEALTH, "Ilse Laurent"),
+    ("Statement for Thanh Mahmoud\nAccount: 4735245" + HEALTH, "Thanh Mahmoud"),
+    ("Congratulations to Mei Okoro on her recovery." + HEALTH, "Mei Okoro"),
+    ("Thanks for the update.\n\nBest,\nNkechi Castillo", "Nkechi Castillo"),
+    ("Prescriber Matthias Nakagawa, DEA BN6996031.", "Matthias Nakagawa"),
+    ("Good morning Emil! Your results are in.", "Emil"),
+    ("Statement for Thanh Mahmoud\nAccount: 4735245", None),
+    ("Please RSVP by Friday.", None),
+    ("Vitamin D, 25-hydroxy: 18 ng/mL" + HEALTH, None),
+    ("Prior authorization is now required for Blue Cross members." + HEALTH, None),
+    ("Welcome to Riverside Family Medicine." + HEALTH, None),
+    ("Reminder for Cardiology Staff: call every patient." + HEALTH, None),
+    ("Congratulations to the Oncology Team on the new wing." + HEALTH, None),
+    ("Thank you,\nScheduling, Bayside Imaging Center" + HEALTH, None),
+    ("The Quality Council meets today. Agenda: Annual Survey results.", None),
+    ("Newsletter - Open Enrollment closes Mar 1." + HEALTH, None),
+    ("Re: Budget Review\nAttn: Accounts Payable\n" + HEALTH, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    NAME_CUES,
+    ids=[
+        "for-then-dob", "heading-then-mrn", "line-start-then-chart", "then-age", "role-label",
+        "role-label-column", "role-noun", "for-with-health", "to-with-health", "signature", "prescriber-dea",
+        "good-morning", "for-without-health", "acronym", "lab-test", "payer-modifier", "organisation",
+        "department", "team", "department-signature", "field-label", "heading-of-common-words",
+        "subject-and-attention-lines",
+    ],
+)  # fmt: skip
+def test_names_from_cues(scanner: PhiScanner, text: str, name: str | None) -> None:
+    people = [text[f.start : f.end] for f in scanner.scan_text(text).findings if f.entity_type == "PERSON"]
+    if name is None:
+        assert people == []
+    else:  # the model may take a role word in ("Prescriber Matthias Nakagawa")
+        assert any(name in person for person in people), people
+
+
+def test_a_found_name_marks_its_words_elsewhere() -> None:
+    text = "Please welcome Rahul Gupta to accounting.\nRahul can be reached at the front desk."
+    found = {text[start:end]: value for start, end, value in find_names(text, [(15, 26)])}
+    assert found == {"Rahul": CUE_SCORES[Cue.REPEATED]}
+    assert find_names("Rahul can be reached at the front desk.") == []
+
+
+def test_health_context_lifts_weak_cues_only() -> None:
+    plain = "Statement for Thanh Mahmoud\nAccount: 4735245"
+    assert find_names(plain) == [(14, 27, CUE_SCORES[Cue.FOR])]
+    assert find_names(plain + HEALTH) == [(14, 27, round(CUE_SCORES[Cue.FOR] + HEALTH_BOOST, 3))]
+    strong = "Patient: Thanh Mahmoud."
+    assert find_names(strong) == find_names(strong + HEALTH) == [(9, 22, CUE_SCORES[Cue.ROLE_LABEL])]
+
+
+def test_a_lone_word_scores_less_than_a_full_name() -> None:
+    full, lone = find_names("Thanks,\nRahul Gupta"), find_names("Thanks,\nRahul")
+    assert full == [(8, 19, CUE_SCORES[Cue.SIGNATURE])]
+    assert lone == [(8, 13, round(CUE_SCORES[Cue.SIGNATURE] - SINGLE_WORD_PENALTY, 3))]
+
+
+def test_names_the_model_found_are_not_reported_twice() -> None:
+    text = "Rx for Nadia Oyelaran, DOB 11/25/1958"
+    assert find_names(text, [(7, 21)]) == []
+
+
+@pytest.mark.parametrize(
+    ("word", "strong", "name"),
+    [
+        ("Oyelaran", False, True),
+        ("O'Brien", False, True),
+        ("McAllister", False, True),
+        ("Mary-Ann", False, True),
+        ("Smith's", False, True),
+        ("April", False, False),
+        ("April", True, True),
+        ("Team", True, False),
+        ("Registration", False, False),
+        ("Cardiology", False, False),
+        ("RSVP", False, False),
+        ("Room4", False, False),
+    ],
+    ids=[
+        "name", "apostrophe", "inner-capital", "hyphen", "possessive", "month", "month-after-salutation",
+        "group-after-salutation", "noun-ending", "discipline", "acronym", "digit",
+    ],
+)  # fmt: skip
+def test_is_name_word(word: str, strong: bool, name: bool) -> None:
+    assert is_name_word(word, strong=strong) is name
+
+
+# -- a number after an identifier's label is not also a phone number -----------------------
+
+PHONES = [
+    ("MRN 6175550142", "MEDICAL_RECORD_NUMBER", False),
+    ("Referring NPI: 2607625227", "US_NPI", False),
+    ("Seen today (medical record number 9753684413).", "MEDICAL_RECORD_NUMBER", False),
+    ("MRN 12345678, call (617) 555-0142", "MEDICAL_RECORD_NUMBER", True),
+    ("Patient callback 6175550142", None, True),
+    ("Order 6175550142 shipped.", None, True),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "identifier", "phone"),
+    PHONES,
+    ids=["mrn", "npi", "mrn-in-parentheses", "formatted-phone-beside-mrn", "bare-phone", "order-number"],
+)
+def test_labelled_numbers_are_not_phones(
+    scanner: PhiScanner, text: str, identifier: str | None, phone: bool
+) -> None:
+    types = {f.entity_type for f in scanner.scan_text(text).findings}
+    assert ("PHONE_NUMBER" in types) is phone
+    if identifier is not None:
+        assert identifier in types

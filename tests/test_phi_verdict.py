@@ -144,6 +144,12 @@ SIGNALS = [
     ("April showers bring May flowers.", False),
     ("The SQL injection was blocked; the infection on the laptop is cleaned.", False),
     ("Hartford, CT 06103", False),
+    ("History of allergic rhinitis noted.", True),
+    ("She is recovering from an appendectomy.", True),
+    ("Colonoscopy next week.", True),
+    ("With deepest sympathy and empathy from the team.", False),
+    ("A dichotomy in academia, and some nostalgia.", False),
+    ("The itis and emia columns are empty.", False),
 ]
 
 
@@ -151,8 +157,24 @@ SIGNALS = [
     ("text", "present"),
     SIGNALS,
     ids=[
-        "business", "one-care-word", "lab-and-drug", "diagnosis", "drug-names", "drug-by-stem",
-        "patient-phrase", "procedure-phrase", "three-care-words", "months", "it-words", "state-code",
+        "business",
+        "one-care-word",
+        "lab-and-drug",
+        "diagnosis",
+        "drug-names",
+        "drug-by-stem",
+        "patient-phrase",
+        "procedure-phrase",
+        "three-care-words",
+        "months",
+        "it-words",
+        "state-code",
+        "ending-itis",
+        "ending-ectomy",
+        "ending-oscopy",
+        "everyday-pathy",
+        "everyday-emia-algia-otomy",
+        "bare-endings",
     ],
 )
 def test_health_signal(text: str, present: bool) -> None:
@@ -174,12 +196,25 @@ def test_health_signal_counts_each_term_once_across_segments() -> None:
         ("Crohn", True),
         ("Parkinson's", True),
         ("Lisinopril", True),
+        ("Vitamin D", True),
+        ("Vitamin Dean", False),
         ("Robert Graves", False),
         ("John Smith", False),
         ("April", False),
         ("", False),
     ],
-    ids=["drug", "eponym", "eponym-possessive", "drug-stem", "surname-with-name", "name", "month", "empty"],
+    ids=[
+        "drug",
+        "eponym",
+        "eponym-possessive",
+        "drug-stem",
+        "lexicon-term-written-apart",
+        "not-the-term",
+        "surname-with-name",
+        "name",
+        "month",
+        "empty",
+    ],
 )
 def test_clinical_names(span: str, clinical: bool) -> None:
     assert health.is_clinical_name(span) is clinical

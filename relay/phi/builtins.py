@@ -5,7 +5,9 @@
   when it cannot). :class:`OfflineEmailRecognizer` asks a ``TLDExtract`` that has no URLs and
   no disk cache, so it reads only the snapshot bundled with tldextract.
 * PHONE_NUMBER: one pass of python-phonenumbers in the US region (numbers written with ``+``
-  and a country code are found in any region) instead of eight passes over eight regions.
+  and a country code are found in any region) instead of eight passes over eight regions; a
+  bare run of digits right after the label of another identifier (``MRN 6175550142``, ``NPI:
+  1234567893``) is that identifier, not also a phone number (:class:`PhoneNumbers`).
 * Dropped from Presidio's English defaults: crypto wallets, UUIDs, the UK NHS number and
   ``MedicalLicenseRecognizer`` (its DEA pattern is replaced by US_DEA_NUMBER, which checks the
   digit).
@@ -47,6 +49,7 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from relay.phi.context_window import context_regex
+from relay.phi.recognizers import IDENTIFIER_LABEL
 
 NER_ENTITIES = ("PERSON", "LOCATION", "DATE_TIME", "NRP")
 """What the spaCy model contributes (ORGANIZATION is ignored: organisations are not PHI)."""
@@ -59,6 +62,8 @@ _NO_VALIDATION = PatternRecognizer.validate_result
 _URLISH = re.compile(r"(?i)https?://|www\d{0,3}\.|[a-z0-9-]\.[a-z]{2,}\b")
 _DIGIT = re.compile(r"\d")
 _SEVEN_DIGITS = re.compile(r"(?:\d\D*){7}")
+_LABEL_REACH = 48
+"""Characters before a number searched for an identifier's label (``medical record number: ``)."""
 
 URL_TOKENS = re.compile(r"(?<!\S)\S*?\.[A-Za-z]\S*")
 EMAIL_TOKENS = re.compile(r"(?<!\S)[^\s@]*@\S*")
@@ -122,6 +127,28 @@ class Masked(EntityRecognizer):
         for result in results:  # context and thresholds are looked up by this recognizer's id
             result.recognition_metadata[RecognizerResult.RECOGNIZER_IDENTIFIER_KEY] = self.id
         return results
+
+
+class PhoneNumbers(Masked):
+    """Phone numbers, less the bare digit runs that the label of another identifier names.
+
+    python-phonenumbers accepts any ten digits that fit the North American plan, so an MRN or an
+    NPI after its label would be reported a second time, as a phone number. A number written as
+    a phone (``(617) 555-0142``, ``617-555-0142``) stays a phone number wherever it stands.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(PhoneRecognizer(supported_regions=PHONE_REGIONS), PHONE_SHAPES)
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts) -> list[RecognizerResult]:
+        return [r for r in super().analyze(text, entities, nlp_artifacts) if not labelled_identifier(text, r)]
+
+
+def labelled_identifier(text: str, result: RecognizerResult) -> bool:
+    """True when ``result`` is bare digits right after an identifier's label."""
+    if not text[result.start : result.end].isdigit():
+        return False
+    return IDENTIFIER_LABEL.search(text, max(0, result.start - _LABEL_REACH), result.start) is not None
 
 
 class OfflineEmailRecognizer(EmailRecognizer):
@@ -198,7 +225,7 @@ def builtin_recognizers() -> list[tuple[EntityRecognizer, Gate]]:
         (UsItinRecognizer(), has_digit),
         (IbanRecognizer(), has_digit),
         # The others see only what could match: phone-shaped stretches, tokens (masked()).
-        (Masked(PhoneRecognizer(supported_regions=PHONE_REGIONS), PHONE_SHAPES), has_phone_digits),
+        (PhoneNumbers(), has_phone_digits),
         (Masked(UsBankRecognizer(), DIGIT_TOKENS), has_digit),
         (Masked(UsLicenseRecognizer(), DIGIT_TOKENS), has_digit),
         (Masked(UsPassportRecognizer(), DIGIT_TOKENS), has_digit),

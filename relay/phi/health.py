@@ -139,6 +139,15 @@ _DRUG_STEMS = (
     "thiazide",
 )
 """International Nonproprietary Name stems: ``-pril`` ACE inhibitors, ``-statin`` ... (WHO)."""
+_CLINICAL_SUFFIXES = ("itis", "emia", "pathy", "algia", "ectomy", "otomy", "ostomy", "oscopy", "plasty")
+"""Endings of medical terms: inflammations (``rhinitis``, ``fasciitis``), blood conditions
+(``anemia``), diseases of an organ (``neuropathy``), pain (``myalgia``), removals, openings,
+scopes and repairs (``appendectomy``, ``colonoscopy``, ``angioplasty``). A word with one of them
+weighs as a clinical term, like a drug by its INN stem."""
+_NOT_CLINICAL = frozenset(
+    {"sympathy", "empathy", "antipathy", "telepathy", "academia", "nostalgia", "dichotomy"}
+)
+"""Everyday words with those endings."""
 _MIN_STEM_WORD = 7
 """Words shorter than this are not taken for a drug by their ending (``april``, ``parin``)."""
 _EPONYMS = frozenset(
@@ -219,6 +228,10 @@ def _is_drug_by_stem(word: str) -> bool:
     return len(word) >= _MIN_STEM_WORD and word.endswith(_DRUG_STEMS)
 
 
+def _is_clinical_by_ending(word: str) -> bool:
+    return len(word) >= _MIN_STEM_WORD and word.endswith(_CLINICAL_SUFFIXES) and word not in _NOT_CLINICAL
+
+
 def measure(texts: Iterable[str]) -> HealthSignal:
     """The health signal of a whole message (all its segments), each distinct term once."""
     strong: set[str] = set()
@@ -226,7 +239,7 @@ def measure(texts: Iterable[str]) -> HealthSignal:
     for text in texts:
         words = _WORD.findall(text.lower())
         for index, word in enumerate(words):
-            if word in _STRONG_WORDS or _is_drug_by_stem(word):
+            if word in _STRONG_WORDS or _is_drug_by_stem(word) or _is_clinical_by_ending(word):
                 strong.add(word)
             elif word in _WEAK_WORDS:
                 weak.add(word)
@@ -243,6 +256,8 @@ def is_clinical_name(span: str) -> bool:
     words = _WORD.findall(span.lower())
     if not words:
         return False
+    if "-".join(words) in _STRONG_WORDS:  # "Vitamin D", written apart from the lexicon's "vitamin-d"
+        return True
     return all(
         w in _STRONG_WORDS or w in _EPONYMS or w.removesuffix("'s") in _EPONYMS or _is_drug_by_stem(w)
         for w in words

@@ -15,9 +15,10 @@ alone (the context boost reads the raw text, :mod:`relay.phi.context_window`), s
 * regions of many texts are batched through ``nlp.pipe``;
 * the model's matrix products use numpy's BLAS unless ``PhiSettings.blis`` asks for spaCy's
   default BLIS (slower on the machines measured, same entities);
-* NER "PERSON"s that are drugs or eponymous diseases (:func:`relay.phi.health.is_clinical_name`)
-  are dropped, and so are degrees taken for states ("Garcia, MD"); entities are trimmed of the
-  line breaks the model sometimes takes in.
+* NER "PERSON"s that are drugs or eponymous diseases (:func:`relay.phi.health.is_clinical_name`),
+  hold a digit, or are a lone acronym ("RSVP"), common word (:mod:`relay.phi.vocabulary`) or
+  field label ("Caller:") are dropped, and so are degrees taken for states ("Garcia, MD");
+  entities are trimmed of the line breaks the model sometimes takes in.
 """
 
 from __future__ import annotations
@@ -31,13 +32,13 @@ from typing import Any, cast
 
 import spacy
 from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
-from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc
 from thinc.api import NumpyOps, use_ops
 
 from relay.errors import ConfigError
-from relay.phi.health import CLINICAL_WORDS, is_clinical_name
+from relay.phi.health import is_clinical_name
+from relay.phi.vocabulary import NEVER_NAMES, NON_NAME_WORDS, OPENERS
 
 NON_NER_COMPONENTS = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
 """Pipeline components PHI detection does not need; ``ner`` only needs ``tok2vec``."""
@@ -48,125 +49,6 @@ PIPE_BATCH_SIZE = 64
 NER_SCORE = 0.85
 """Confidence given to the model's entities (spaCy gives none; Presidio's default)."""
 
-_OPENERS = (
-    frozenset(STOP_WORDS)
-    | CLINICAL_WORDS
-    | frozenset(
-        [
-            "please",
-            "thanks",
-            "thank",
-            "hi",
-            "hello",
-            "dear",
-            "regards",
-            "best",
-            "sincerely",
-            "yes",
-            "ok",
-            "okay",
-            "note",
-            "reminder",
-            "cheers",
-            "hey",
-            "good",
-            "great",
-            "sorry",
-            "attached",
-            "unfortunately",
-            "also",
-            "let",
-            "looking",
-            "feel",
-            "happy",
-            "hope",
-            "kind",
-            "warm",
-            "remember",
-            "call",
-            "bring",
-            "take",
-            "check",
-            "review",
-            "find",
-            "make",
-            "send",
-            "confirm",
-            "contact",
-            "schedule",
-            "arrive",
-            "continue",
-            "avoid",
-            "stop",
-            "start",
-            "keep",
-            "use",
-            "ask",
-            "fast",
-            "follow",
-            "reply",
-            "forward",
-            "update",
-            "updated",
-            "welcome",
-            "congratulations",
-            "today",
-            "tomorrow",
-            "yesterday",
-            "tonight",
-            "insurance",
-            "labs",
-            "lab",
-            "results",
-            "result",
-            "physical",
-            "patient",
-            "member",
-            "members",
-            "parking",
-            "payment",
-            "payments",
-            "billing",
-            "coverage",
-            "benefits",
-            "plan",
-            "meeting",
-            "meetings",
-            "agenda",
-            "minutes",
-            "attendance",
-            "staff",
-            "team",
-            "everyone",
-            "anyone",
-            "hours",
-            "directions",
-            "questions",
-            "information",
-            "details",
-            "summary",
-            "following",
-            "regarding",
-            "per",
-            "just",
-            "quick",
-            "important",
-            "urgent",
-            "reminders",
-            "instructions",
-            "medications",
-            "medicine",
-            "drink",
-            "eat",
-            "wear",
-            "sign",
-            "fill",
-            "complete",
-        ]
-    )
-)
-"""Capitalised at the start of a sentence only because they open it: no reason to run the model
-(stop words, clinical words, and the imperatives and nouns that open sentences in mail)."""
 _ABBREVIATIONS = frozenset(
     [
         "dr",
@@ -214,31 +96,6 @@ _ABBREVIATIONS = frozenset(
 WINDOW_WORDS = 3
 """Words kept on each side of a capitalised word: the model's token features reach four
 tokens either way (tok2vec depth 4, window 1)."""
-_NEVER = frozenset(
-    [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "ok",
-        "md",
-        "rn",
-        "np",
-        "pa",
-        "do",
-        "phd",
-        "dds",
-        "i'm",
-        "i'll",
-        "i've",
-        "i'd",
-    ]
-)
-"""Capitalised words that never name a person or a place."""
-
 _CREDENTIALS = frozenset({"MD", "DO", "PA", "NP", "RN", "DDS", "DMD", "PhD", "MPH", "PharmD"})
 """Degrees after a name that the model takes for US states (Maryland, Pennsylvania ...)."""
 
@@ -273,9 +130,23 @@ def _sentences(text: str) -> Iterator[tuple[int, int]]:
         yield start, len(text)
 
 
+def _may_be_a_name(span: str, after: str) -> bool:
+    """False for the model's "PERSON"s that cannot be one: drugs and eponymous diseases
+    ("Metformin", "Crohn", "Vitamin D"), anything with a digit ("Hemoglobin 10.9", "Claim
+    CLM123"), and a lone word that is an acronym ("RSVP"), has another use in mail ("Agenda",
+    "Mar") or labels a field (``Caller:``, told by the colon right ``after`` it)."""
+    if is_clinical_name(span) or any(char.isdigit() for char in span):
+        return False
+    words = span.split()
+    if len(words) > 1:
+        return True
+    word = words[0]
+    return not (word.isupper() or word.lower() in NON_NAME_WORDS or after.startswith(":"))
+
+
 def _is_trigger(word: str) -> bool:
     """A capitalised word that may be (part of) a name or a place, wherever it stands."""
-    return len(word) > 1 and not (word.isupper() and len(word) <= 3) and word.lower() not in _NEVER
+    return len(word) > 1 and not (word.isupper() and len(word) <= 3) and word.lower() not in NEVER_NAMES
 
 
 def ner_regions(text: str) -> list[tuple[int, int]]:
@@ -295,7 +166,7 @@ def ner_regions(text: str) -> list[tuple[int, int]]:
         if not _is_trigger(value):
             continue
         sentence_start, sentence_end = sentences[bisect.bisect_right(sentence_starts, word.start()) - 1]
-        if value.lower() in _OPENERS:
+        if value.lower() in OPENERS:
             first = _FIRST_WORD.search(text, sentence_start, sentence_end)
             if first is not None and first.start() == word.start():
                 continue  # "Please", "The", "Thanks": capitalised for opening the sentence
@@ -379,7 +250,7 @@ class NerOnlySpacyNlpEngine(SpacyNlpEngine):
             label = mapping.get(ent.label_, ent.label_)
             if ent.label_ in ignored or label in ignored:
                 continue
-            if label == "PERSON" and is_clinical_name(ent.text):
+            if label == "PERSON" and not _may_be_a_name(ent.text, doc.text[ent.end_char : ent.end_char + 1]):
                 continue
             if label == "LOCATION" and ent.text in _CREDENTIALS and doc.text[: ent.start_char].endswith(", "):
                 continue  # "Maria Garcia, MD" is a doctor, not Maryland

@@ -61,6 +61,10 @@ class CheckedPatternRecognizer(PatternRecognizer):
         return None if self._check(pattern_text) else False
 
 
+_LABEL_TAIL = r"\s{0,3}(?:[:#=]|no\.?|number|num\.?|is)?[\s:#]{0,3}"
+"""What may stand between a label and its value: ``MRN: ``, ``chart # ``, ``NPI number ``."""
+
+
 def _label(words: str, value: str, guard: str = r"\d") -> str:
     """``value`` right after a case-blind label (``MRN``, ``MRN:``, ``MRN #`` ...), label excluded.
 
@@ -68,9 +72,7 @@ def _label(words: str, value: str, guard: str = r"\d") -> str:
     tried at every position of a long text is slow: the ``guard`` lookahead (how the value
     starts) is tried first, so the label is looked for only where a value can begin.
     """
-    return (
-        rf"(?={guard})(?<=(?i:\b(?:{words})\s{{0,3}}(?:[:#=]|no\.?|number|num\.?|is)?[\s:#]{{0,3}}))" + value
-    )
+    return rf"(?={guard})(?<=(?i:\b(?:{words}){_LABEL_TAIL}))" + value
 
 
 def _not_all_same(value: str) -> bool:
@@ -122,10 +124,11 @@ US_NPI = Spec(
 )
 
 _DEA = r"[A-Z][A-Z9]\d{7}\b"
+_DEA_LABEL = r"dea(?:\s+registration)?"
 US_DEA_NUMBER = Spec(
     entity="US_DEA_NUMBER",
     patterns=(
-        ("DEA labelled", _label(r"dea(?:\s+registration)?", _DEA, guard=r"[A-Z][A-Z9]\d"), 0.9),
+        ("DEA labelled", _label(_DEA_LABEL, _DEA, guard=r"[A-Z][A-Z9]\d"), 0.9),
         ("DEA bare", r"\b[ABCDEFGHJKLMPRSTUX][A-Z9]\d{7}\b", 0.5),
     ),
     context=("dea", "registration", "prescriber", "controlled substance"),
@@ -225,95 +228,11 @@ AGE_OVER_89 = Spec(
     flags=CASE_BLIND,
 )
 
-_NOT_NAMES = frozenset(
-    {
-        "team",
-        "all",
-        "everyone",
-        "colleagues",
-        "colleague",
-        "friends",
-        "friend",
-        "patient",
-        "patients",
-        "member",
-        "members",
-        "sir",
-        "sirs",
-        "madam",
-        "customer",
-        "customers",
-        "valued",
-        "parent",
-        "parents",
-        "staff",
-        "doctor",
-        "doctors",
-        "provider",
-        "providers",
-        "hiring",
-        "manager",
-        "neighbor",
-        "neighbour",
-        "resident",
-        "residents",
-        "client",
-        "clients",
-        "partner",
-        "partners",
-        "user",
-        "users",
-        "student",
-        "students",
-        "family",
-        "caregiver",
-        "caregivers",
-        "applicant",
-        "candidate",
-        "reviewer",
-        "committee",
-        "department",
-        "office",
-        "clinic",
-        "hospital",
-        "unknown",
-        "none",
-        "pending",
-        "appointment",
-        "reminder",
-        "mr",
-        "mrs",
-        "ms",
-        "mx",
-        "dr",
-        "miss",
-        "prof",
-    }
+IDENTIFIER_LABEL = re.compile(
+    rf"(?i)\b(?:{_MRN_LABEL}|{_NPI_LABEL}|{_DEA_LABEL}|{_MBI_LABEL}|{_PLAN_LABEL}){_LABEL_TAIL}$"
 )
-
-
-def _looks_like_a_name(value: str) -> bool:
-    return value.split()[0].lower().rstrip(".") not in _NOT_NAMES
-
-
-_SALUTATION = r"dear|hi|hello|patient(?:\s+name)?\s*:|pt\.?\s*:|name\s*:|mrs?\.?|ms\.?|mx\.?|miss|dr\.?"
-_WORD = r"(?:[A-Z][a-z'\u2019-]+|[A-Z][a-z]?[A-Z][a-z]+)"
-"""A capitalised name word: ``Smith``, ``O'Neil``, ``Mary-Ann``, ``McDonald``, ``DeSousa``."""
-_NAME = rf"{_WORD}(?:[ \t]+[A-Z]\.)?(?:[ \t]+{_WORD}){{0,2}}\b"
-SALUTATION_PERSON = Spec(
-    entity="PERSON",
-    patterns=(
-        (
-            "name after a salutation or title",
-            rf"(?=[A-Z])(?<=(?i:\b(?:{_SALUTATION}))[ \t]{{1,3}}){_NAME}",
-            0.6,
-        ),
-    ),
-    context=(),
-    check=_looks_like_a_name,
-)
-"""Names where mail puts them ("Dear Wei Okafor,", "Patient: Jane Roe"), which the small model
-misses when the line has nothing else to go by. NER finds the rest."""
+"""The label of one of the pack's identifiers, ending where it is searched up to: a value right
+after it is that identifier, whatever else its shape fits (a 10-digit MRN is not a phone)."""
 
 SPECS: tuple[Spec, ...] = (
     MEDICAL_RECORD_NUMBER,
@@ -328,11 +247,6 @@ SPECS: tuple[Spec, ...] = (
     AGE_OVER_89,
 )
 HEALTHCARE_ENTITIES: tuple[str, ...] = tuple(spec.entity for spec in SPECS)
-
-
-def person_recognizer() -> PatternRecognizer:
-    """The PERSON recognizer for salutations and titles (:data:`SALUTATION_PERSON`)."""
-    return CheckedPatternRecognizer(SALUTATION_PERSON, SALUTATION_PERSON.patterns, name="relay:PERSON")
 
 
 def healthcare_recognizers(min_score: float) -> list[tuple[PatternRecognizer, bool]]:

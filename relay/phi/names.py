@@ -1,0 +1,343 @@
+"""PERSON names where mail puts them, found from the words around them.
+
+The small NER model finds names in running prose, but misses them where the line gives it
+nothing to go by: headings and labels (``Rx for <name>``, ``RESULTS - <name>``, ``Member:
+<name>``), a name opening a line before its identifiers (``<name> (DOB ...)``), a signature
+under ``Best,``, and a first name alone. :class:`NameRecognizer` looks at each run of
+capitalised words and asks two questions:
+
+* **is it shaped like a name?** One to three capitalised words (an initial may stand between),
+  none of them a word with another use in mail: stop words, clinical and care words,
+  months and weekdays, the words of organisations, places and headings (``Health``, ``Street``,
+  ``Review``), words with the endings of abstract nouns (``-tion``, ``-ology``), acronyms;
+* **does something around it say "person"?** A *cue*, each with its own score
+  (:data:`CUE_SCORES`): a salutation or title before it, a role label (``Patient:``), a role
+  noun, ``for``/``to``, a heading dash, a closing line above it, identifiers right after it
+  (``, DOB``, ``(MRN``, ``is a 90-year-old``, ``, NPI``), or the text speaking to it
+  (``<name>, your results ...``).
+
+A first name alone is weaker evidence than a full name (:data:`SINGLE_WORD_PENALTY`). Weak cues
+are worth reporting only in mail about health (:data:`HEALTH_BOOST`, the signal of
+:mod:`relay.phi.health`): there a missed name is missed PHI, elsewhere a doubtful one is noise.
+Finally every word of a full name found (by the model or here) marks its other occurrences in
+the text (``Please welcome Rahul Gupta ... Rahul can be reached``).
+
+Pure string work on the segment's text; the model's entities come in through ``NlpArtifacts``
+only so that nothing the model already found is reported twice.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from relay.phi import health
+from relay.phi.settings import DEFAULT_MIN_SCORE
+from relay.phi.vocabulary import NON_NAME_WORDS, NOT_NAMES
+
+ENTITY = "PERSON"
+NAME = "relay:PERSON"
+
+
+class Cue(enum.Enum):
+    """What around a candidate says it names a person."""
+
+    SALUTATION = "salutation"  # Dear / Hi / Hello <name>; Mr. / Dr. <name>
+    ROLE_LABEL = "role label"  # Patient: / Member: / Attn: <name>
+    IDENTIFIERS_AFTER = "identifiers after"  # <name>, DOB ... / <name> (MRN ... / <name> is a 90-year-old
+    ROLE_NOUN = "role noun"  # patient <name>
+    SIGNATURE = "signature"  # a line of its own under "Best regards,"
+    FOR = "for"  # Statement for <name>
+    HEADING = "heading"  # RESULTS - <name>
+    TO = "to"  # Congratulations to <name>
+    ADDRESSED = "addressed"  # <name>, your results ... (at the start of a line)
+    REPEATED = "repeated"  # a word of a full name found elsewhere in the text
+
+
+CUE_SCORES: dict[Cue, float] = {
+    Cue.SALUTATION: 0.6,
+    Cue.ROLE_LABEL: 0.6,
+    Cue.IDENTIFIERS_AFTER: 0.6,
+    Cue.ROLE_NOUN: 0.45,
+    Cue.SIGNATURE: 0.45,
+    Cue.ADDRESSED: 0.45,
+    Cue.REPEATED: 0.5,
+    Cue.FOR: 0.3,
+    Cue.HEADING: 0.3,
+    Cue.TO: 0.3,
+}
+"""Score of a full name with each cue, before the health boost. The first three say "person"
+outright; the last three are also how mail introduces products, teams and places, so on their
+own they stay under the reporting threshold (0.4)."""
+SINGLE_WORD_PENALTY = 0.15
+"""Taken off for a single word: one capitalised word is more often not a name than two are."""
+HEALTH_BOOST = 0.15
+"""Added in a text with health context, where a missed name is missed PHI."""
+STRONG_CUES = frozenset({Cue.SALUTATION})
+"""Cues after which a name word is checked only against :data:`NOT_NAMES`: "Dear April May,"
+is a name although both words have another use."""
+MAX_NAME_WORDS = 3
+"""More capitalised words in a row are a title, an organisation or a heading."""
+
+_NOUN_ENDINGS = ("tion", "sion", "ment", "ness", "ity", "ology", "ologist", "iatry", "ics", "ship", "ware")
+"""Endings of abstract nouns and disciplines (``Registration``, ``Cardiology``), not of names."""
+
+_NAME_WORD = re.compile(
+    r"[A-Z][a-z]+(?:['\u2019-][A-Za-z][a-z]+)*|[A-Z][a-z]?[A-Z][a-z]+|[A-Z]['\u2019][A-Z][a-z]+"
+)
+"""``Smith``, ``Mary-Ann``, ``O'Neil`` written O'Neil, ``McDonald``, ``DeSousa``."""
+_TITLES = frozenset({"mr", "mrs", "ms", "mx", "miss", "dr", "prof"})
+_SALUTATIONS = frozenset({"dear", "hi", "hello", "hey", "thanks"})
+_ROLE_NOUNS = frozenset({"patient", "pt", "member", "client", "resident", "caller", "insured", "beneficiary"})
+_ROLE_LABELS = (
+    r"patient(?:\s+name)?|pt\.?|name|member|insured|subscriber|beneficiary|guarantor|resident|client|"
+    r"caregiver|guardian|caller|recipient|attn\.?|attention|re|regarding"
+)
+_CAPITALISED = re.compile(r"(?<![\w'\u2019.-])[A-Z][\w'\u2019-]*")
+_RUN_GAP = re.compile(r" ")
+_TITLE_GAP = re.compile(r"\.? ")
+"""Words of a name are one space apart; two spaces or a tab separate columns."""
+_BEFORE = {
+    Cue.ROLE_LABEL: re.compile(rf"(?i)\b(?:{_ROLE_LABELS})[ \t]*:[ \t]*$"),
+    Cue.SALUTATION: re.compile(
+        r"(?i)(?:\b(?:dear|hi|hello|hey|thanks|good\s+(?:morning|afternoon|evening))|\b(?:mrs?|ms|mx|miss|dr|prof)\.?)"
+        r"[ \t]+$"
+    ),
+    Cue.ROLE_NOUN: re.compile(r"(?i)\b(?:our|the|your|a)[ \t]+(?:patient|member|client|resident)[ \t]+$"),
+    Cue.FOR: re.compile(r"(?i)\bfor[ \t]+$"),
+    Cue.TO: re.compile(r"(?i)\bto[ \t]+$"),
+    Cue.HEADING: re.compile(r"^[ \t]*[A-Za-z][\w'&/ ]{0,40}[ \t][-\u2013\u2014][ \t]+$"),
+}
+"""Cues read on the candidate's line before it."""
+_IDENTIFIERS_AFTER = re.compile(
+    r"(?i)(?:'s)?(?:[ \t]*[,(][ \t]*|[ \t]+(?:is|was)[ \t]+|  [ \t]*|\t[ \t]*)"
+    r"(?:dob\b|npi\b|dea\b|d\.o\.b|date\s+of\s+birth|born\b|birth\s?date|mrn\b|mr\s?#|medical\s+record|chart\b|"
+    r"patient\s+id|member\s+id|age[d]?\s*:?\s*\d|an?\s+\d{1,3}[- ]?(?:year|yr|month|week)|"
+    r"\d{1,3}[- ]?(?:years?|yrs?)[- ]old|\d{1,3}\s?(?:y/?o|yo)\b)"
+)
+"""``, DOB``, ``(MRN``, ``(chart #``, ``, 92 years old``, `` is a 90-year-old``, ``, NPI``: what
+follows a patient's or a clinician's name in clinical mail (also in the next column)."""
+_ADDRESSED = re.compile(r"(?i),[ \t]+(?:you|your|you're|we|we've|we're|this\s+is|just|please)\b")
+"""``<name>, your results are in``: a line opening with a name that the text then speaks to."""
+_FOLLOWERS = STOP_WORDS - {"and", "or", "nor", "of"}
+"""Lower-case words a name may be followed by (``<name> will``, ``to <name> on``); any other
+lower-case word makes the capitalised run a modifier (``for Blue Cross members``)."""
+_AFTER_NAME = re.compile(r"(?:'s|\u2019s)?(?:  |\t|[ ]?(?:[,;:(.!?)\n]|-[ \t]|$)|[ ]([a-z]+)\b)")
+_CLOSING = re.compile(
+    r"(?i)^[ \t]*(?:thanks|thank\s+you|many\s+thanks|best|best\s+regards|kind\s+regards|warm\s+regards|"
+    r"warmly|regards|sincerely|yours(?:\s+truly|\s+sincerely)?|respectfully|cheers|take\s+care|"
+    r"all\s+the\s+best)[ \t]*[,.!]?[ \t]*$"
+)
+_SIGNATURE_REST = re.compile(r"[ \t]*(?:,[ \t]*[A-Za-z][\w. ]{0,30})?[ \t]*$")
+"""What may follow a signed name on its line: nothing, or ``, RN`` / ``, referral coordinator``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    start: int
+    end: int
+    text: str
+
+
+def _is_title_or_initial(word: str) -> bool:
+    return word.lower() in _TITLES or len(word) == 1
+
+
+def _runs(text: str) -> Iterator[list[Word]]:
+    """Maximal runs of capitalised words on one line, separated by spaces (and by the period of
+    a title or an initial: ``Dr. J. Smith``)."""
+    run: list[Word] = []
+    for match in _CAPITALISED.finditer(text):
+        word = Word(match.start(), match.end(), match.group())
+        if run:
+            gap = text[run[-1].end : word.start]
+            gaps = _TITLE_GAP if _is_title_or_initial(run[-1].text) else _RUN_GAP
+            if gaps.fullmatch(gap) is None:
+                yield run
+                run = []
+        run.append(word)
+    if run:
+        yield run
+
+
+def _core(word: str) -> str:
+    """The word without a possessive ``'s``."""
+    return word.removesuffix("'s").removesuffix("\u2019s")
+
+
+def is_name_word(word: str, *, strong: bool = False) -> bool:
+    """Shaped like a word of a person's name and with no other use in mail; after a strong
+    cue only the words that address a group or a role are refused."""
+    core = _core(word)
+    if _NAME_WORD.fullmatch(core) is None:
+        return False
+    lower = core.lower()
+    if strong:
+        return lower not in NOT_NAMES
+    return lower not in NON_NAME_WORDS and not lower.endswith(_NOUN_ENDINGS)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A run of capitalised words with the salutation, title or role noun that opens it taken
+    off (that is the run's own cue); initials stay, they are part of the name."""
+
+    words: tuple[Word, ...]
+    own_cue: Cue | None
+
+    @property
+    def start(self) -> int:
+        return self.words[0].start
+
+    @property
+    def end(self) -> int:
+        last = self.words[-1]
+        return last.start + len(_core(last.text))
+
+    @property
+    def names(self) -> list[str]:
+        return [w.text for w in self.words if not _is_title_or_initial(w.text)]
+
+
+def candidate(run: Sequence[Word]) -> Candidate | None:
+    """The name part of a run, or None when the run has no name-sized part."""
+    own_cue: Cue | None = None
+    words = list(run)
+    while words:
+        lower = words[0].text.lower()
+        if lower in _SALUTATIONS or lower in _TITLES:
+            own_cue = Cue.SALUTATION
+        elif lower in _ROLE_NOUNS and own_cue is None:
+            own_cue = Cue.ROLE_NOUN
+        else:
+            break
+        words.pop(0)
+    if not words:
+        return None
+    found = Candidate(tuple(words), own_cue)
+    return found if 0 < len(found.names) <= MAX_NAME_WORDS else None
+
+
+def _ends_like_a_name(after: str) -> bool:
+    match = _AFTER_NAME.match(after)
+    return match is not None and (match.group(1) is None or match.group(1) in _FOLLOWERS)
+
+
+def _line_before(text: str, start: int) -> str:
+    return text[text.rfind("\n", 0, start) + 1 : start]
+
+
+def cues(text: str, found: Candidate) -> list[Cue]:
+    """Every cue around the candidate (its own, those on its line before it, what follows it,
+    a closing line above it)."""
+    result = [found.own_cue] if found.own_cue else []
+    before = _line_before(text, found.start)
+    result.extend(cue for cue, pattern in _BEFORE.items() if pattern.search(before))
+    after = text[found.end : found.end + 40]
+    if _IDENTIFIERS_AFTER.match(after):
+        result.append(Cue.IDENTIFIERS_AFTER)
+    if not before.strip() and _ADDRESSED.match(after):
+        result.append(Cue.ADDRESSED)
+    if not before.strip() and _SIGNATURE_REST.match(after.split("\n", 1)[0]):
+        above = text[: found.start - len(before)].rstrip("\n").rsplit("\n", 1)[-1]
+        if _CLOSING.match(above):
+            result.append(Cue.SIGNATURE)
+    return result
+
+
+@functools.lru_cache(maxsize=16)
+def _has_health_context(text: str) -> bool:
+    return health.measure([text]).present
+
+
+def score(text: str, found: Candidate, around: Sequence[Cue]) -> float:
+    """The best cue's score, less :data:`SINGLE_WORD_PENALTY` for a lone word, plus
+    :data:`HEALTH_BOOST` in a text about health; 0 when the words are not a name for any cue."""
+    names = found.names
+    best = 0.0
+    for cue in around:
+        strong = cue in STRONG_CUES
+        if all(is_name_word(word, strong=strong) for word in names):
+            penalty = SINGLE_WORD_PENALTY if len(names) == 1 and not strong else 0.0
+            best = max(best, CUE_SCORES[cue] - penalty)
+    if 0.0 < best < CUE_SCORES[Cue.SALUTATION] and _has_health_context(text):
+        best = min(CUE_SCORES[Cue.SALUTATION], best + HEALTH_BOOST)
+    return round(best, 3)
+
+
+def _overlaps(spans: Sequence[tuple[int, int]], start: int, end: int) -> bool:
+    return any(s < end and start < e for s, e in spans)
+
+
+def find_names(
+    text: str, known: Sequence[tuple[int, int]] = (), *, min_score: float = DEFAULT_MIN_SCORE
+) -> list[tuple[int, int, float]]:
+    """(start, end, score) of the names in ``text`` that the ``known`` PERSON spans (the
+    model's) do not already cover, scores above 0; then, at :data:`CUE_SCORES` ``[REPEATED]``,
+    the other occurrences of the words of every full name known or found at ``min_score``."""
+    found: list[tuple[int, int, float]] = []
+    for run in _runs(text):
+        name = candidate(run)
+        if name is None or _overlaps(known, name.start, name.end):
+            continue
+        if not _ends_like_a_name(text[name.end : name.end + 30]):
+            continue
+        value = score(text, name, cues(text, name))
+        if value > 0.0:
+            found.append((name.start, name.end, value))
+    names = [*known, *((start, end) for start, end, value in found if value >= min_score)]
+    return found + _repeated(text, names)
+
+
+def _repeated(text: str, names: Sequence[tuple[int, int]]) -> list[tuple[int, int, float]]:
+    parts = {
+        word
+        for start, end in names
+        if len(words := text[start:end].split()) > 1
+        for word in words
+        if len(word) > 2 and is_name_word(word)
+    }
+    if not parts:
+        return []
+    pattern = re.compile(r"(?<![\w'\u2019-])(?:" + "|".join(map(re.escape, sorted(parts))) + r")(?![\w-])")
+    return [
+        (match.start(), match.end(), CUE_SCORES[Cue.REPEATED])
+        for match in pattern.finditer(text)
+        if not _overlaps(names, match.start(), match.end())
+    ]
+
+
+class NameRecognizer(EntityRecognizer):
+    """PERSON from cues around capitalised words (:func:`find_names`), beside the model's NER."""
+
+    def __init__(self, *, min_score: float = DEFAULT_MIN_SCORE) -> None:
+        self.min_score = min_score
+        super().__init__(supported_entities=[ENTITY], name=NAME, supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts) -> list[RecognizerResult]:
+        if ENTITY not in entities:
+            return []
+        known = [(e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ == ENTITY]
+        return [
+            RecognizerResult(
+                ENTITY,
+                start,
+                end,
+                value,
+                recognition_metadata={
+                    RecognizerResult.RECOGNIZER_NAME_KEY: NAME,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                },
+            )
+            for start, end, value in find_names(text, known, min_score=self.min_score)
+        ]
