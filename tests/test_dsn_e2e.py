@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import sqlite3
 import time
 from email.message import Message
 
@@ -172,3 +173,22 @@ def test_recipient_still_deferred_at_the_end_of_the_lifetime_is_bounced_as_expir
     assert MARKER.encode() not in received.data
     assert spooled(routed) == {}
     assert routed.stop() == 0
+
+
+def test_a_bounce_made_while_stopping_is_not_left_leased(routed: RelaySetup, sink: Sink) -> None:
+    """A DSN created by a delivery that finishes during shutdown cannot be handed to the
+    stopping scheduler: it must be left free in the spool, so the next start (or a sibling
+    worker) sends it at once rather than after the delivery lease runs out."""
+    sink.script("rcpt", "gone@x.test", "550 5.1.1 no such user")
+    sink.data_delay = 2.0
+    routed.start()
+    qid = submit(routed, SENDER, ["gone@x.test", "here@x.test"], ORIGINAL)
+    deadline = time.monotonic() + 15
+    while sink.data_started == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sink.data_started == 1
+    assert routed.stop() == 0  # SIGTERM while DATA is in flight: the attempt finishes first
+    [dsn] = dsn_queued_for(routed, qid)
+    with sqlite3.connect(routed.directory / "spool" / "queue.db") as db:
+        row = db.execute("SELECT lease_owner FROM messages WHERE queue_id = ?", (dsn,)).fetchone()
+    assert row == (None,), "the DSN is still leased to the stopped process"

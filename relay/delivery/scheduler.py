@@ -299,7 +299,10 @@ class Scheduler:
                 dsn.queue_id,
                 message.envelope.sender,
             )
-            self.offer(dsn.as_spooled(now), dsn.data)
+            if not self.offer(dsn.as_spooled(now), dsn.data):
+                # Not taken (stopping, or the hand-off is full): free its lease so the next
+                # claim (ours or a sibling worker's) sends it now, not after LEASE_SECONDS.
+                await self._committer.run(lambda db: Spool.release_lease(db, dsn.queue_id))
         if update is None:
             log.info("event=removed qid=%s", message.queue_id)
 
