@@ -6,7 +6,7 @@ import re
 import smtplib
 
 import pytest
-from helpers import SENDER, message_bytes
+from helpers import SENDER, message_bytes, wait_until
 from relayproc import RelaySetup, dsn_queued_for, queue_list, spooled
 from sink import Sink
 from smtpclient import submit
@@ -205,3 +205,21 @@ def test_restart_resumes_deferred_messages_exactly_once(relay: RelaySetup, sink:
     assert relay.stop() == 0
     assert sorted(received_ids(sink)) == sorted(qids)
     assert sorted(m.recipients for m in sink.messages) == [("a@x.test",), ("b@x.test",)]
+
+
+def test_a_message_held_while_waiting_for_a_delivery_slot_is_not_sent(relay: RelaySetup, sink: Sink) -> None:
+    """``relay queue hold`` on a message already picked up but waiting for a connection slot
+    to its destination: it is not sent when the slot frees, and stays held."""
+    relay.configure(routes={"x.test": sink.address}, delivery={"max_per_destination": 1})
+    sink.data_delay = 2.0
+    relay.start()
+    first = submit(relay, SENDER, ["a@x.test"], message_bytes(message_id="<first@clinic.test>"))
+    second = submit(relay, SENDER, ["b@x.test"], message_bytes(message_id="<second@clinic.test>"))
+    wait_until(lambda: sink.data_started >= 1, 15, "the first delivery to start")
+    relay.cli("queue", "hold", second)
+    relay.wait_for_log(f"event=removed qid={first}")
+    relay.wait_for_log(f"event=deferred qid={second}")
+    assert [m.recipients for m in sink.messages] == [("a@x.test",)]
+    assert spooled(relay) == {second: QueueState.HELD}
+    assert "held or removed by an administrator" in relay.log()
+    assert relay.stop() == 0

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from relay.delivery.client import SmtpConnection, Timeouts, TlsUnmet, Transaction
 from relay.delivery.connections import ConnectionCache
 from relay.delivery.mx import NextHop
+from relay.delivery.outcome import same_result
 from relay.delivery.security import TlsDemand, requirement_unmet
 from relay.metrics import Metrics, tls_method
 from relay.model import Outcome, PlanAction, RecipientPlan, RecipientResult, Reply, SpooledMessage, TlsLevel
@@ -77,7 +78,7 @@ class HopWalker:
                 )
         if plan.action is DomainAction.DEFER:
             reply = Reply(code=451, enhanced="4.7.5", text=f"TLS policy of {domain}: {plan.detail}")
-            return [RecipientResult(recipient=r, outcome=Outcome.TEMPFAIL, reply=reply) for r in recipients]
+            return same_result(recipients, Outcome.TEMPFAIL, reply)
         if plan.action is DomainAction.FALLBACK:
             self._log_unmet(message, entry, plan.detail, entry.tls_minimum)
             return requirement_unmet(recipients, entry, plan.detail or "no usable next hop", definite=True)
@@ -104,7 +105,7 @@ class HopWalker:
             reply = Reply(
                 code=451, enhanced="4.4.1", text=f"no next hop of {domain} answered a TLS capability probe"
             )
-            return [RecipientResult(recipient=r, outcome=Outcome.TEMPFAIL, reply=reply) for r in recipients]
+            return same_result(recipients, Outcome.TEMPFAIL, reply)
         chosen, rule = entry.resolve(capability.level)
         if rule:
             self._metrics.rule_hit(rule, "enforce")

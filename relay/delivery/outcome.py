@@ -7,7 +7,7 @@ failure now, or still failing when the queue lifetime ran out).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from relay.delivery.retry import decide_after_failure
@@ -37,6 +37,11 @@ class AttemptOutcome:
     """Recipients that failed for good in this attempt: the DSN lists them."""
     delivered: tuple[RecipientResult, ...]
     deferred: tuple[RecipientResult, ...]
+
+
+def same_result(recipients: Iterable[str], outcome: Outcome, reply: Reply) -> list[RecipientResult]:
+    """One result per recipient, all the same: a group that failed (or passed) as a whole."""
+    return [RecipientResult(recipient=r, outcome=outcome, reply=reply) for r in recipients]
 
 
 def after_attempt(

@@ -26,7 +26,7 @@ from relay.delivery.client import Timeouts
 from relay.delivery.connections import ConnectionCache
 from relay.delivery.hops import HopWalker
 from relay.delivery.mx import MxResolver, NextHop, ResolutionStatus, reply_for
-from relay.delivery.outcome import AttemptOutcome, after_attempt
+from relay.delivery.outcome import AttemptOutcome, after_attempt, same_result
 from relay.delivery.security import requirement_unmet
 from relay.metrics import DeliveryReason, Metrics, delivery_reason
 from relay.model import (
@@ -192,9 +192,7 @@ class Scheduler:
             log.exception("event=delivery_crashed qid=%s", message.queue_id)
             # Defer rather than leave the message leased for an hour: a bug must not stall mail.
             failure = Reply(code=451, enhanced="4.3.0", text="internal error during delivery")
-            results = [
-                RecipientResult(recipient=r, outcome=Outcome.TEMPFAIL, reply=failure) for r in message.pending
-            ]
+            results = same_result(message.pending, Outcome.TEMPFAIL, failure)
         outcome = after_attempt(
             message,
             results,
@@ -226,12 +224,17 @@ class Scheduler:
             if resolution.status is not ResolutionStatus.OK:
                 reply = reply_for(resolution)
                 outcome = Outcome.PERMFAIL if resolution.status in _PERMANENT_RESOLUTION else Outcome.TEMPFAIL
-                return [RecipientResult(recipient=r, outcome=outcome, reply=reply) for r in recipients]
+                return same_result(recipients, outcome, reply)
             hops, port, destination = resolution.hops, self._settings.port, domain
         slots = self._destination_slots.setdefault(
             destination, asyncio.Semaphore(self._settings.max_per_destination)
         )
+        waited = slots.locked()
         async with slots:
+            if waited and not await self._committer.run(lambda db: Spool.schedulable(db, message.queue_id)):
+                # An admin held, quarantined or deleted it while it waited here for a slot.
+                reply = Reply(code=451, enhanced="4.3.2", text="held or removed by an administrator")
+                return same_result(recipients, Outcome.TEMPFAIL, reply)
             return await self._hops.deliver(
                 message,
                 data,

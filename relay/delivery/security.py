@@ -12,6 +12,7 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from relay.delivery.outcome import same_result
 from relay.model import Fallback, Outcome, PlanAction, RecipientPlan, RecipientResult, Reply, TlsLevel
 
 
@@ -54,4 +55,4 @@ def requirement_unmet(
     else:
         reply = Reply(code=451, enhanced="4.7.10", text=f"TLS {level} required and not available: {reason}")
         outcome = Outcome.TEMPFAIL
-    return [RecipientResult(recipient=r, outcome=outcome, reply=reply) for r in recipients]
+    return same_result(recipients, outcome, reply)

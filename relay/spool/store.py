@@ -206,6 +206,13 @@ class Spool:
         return [(_message_from_row(row[:-1]), bytes(row[-1])) for row in rows]
 
     @staticmethod
+    def schedulable(db: sqlite3.Connection, queue_id: str) -> bool:
+        """Whether the message still exists and is active or deferred (not held, quarantined or
+        deleted by an admin meanwhile)."""
+        row = db.execute("SELECT state FROM messages WHERE queue_id = ?", (queue_id,)).fetchone()
+        return row is not None and row[0] in SCHEDULABLE
+
+    @staticmethod
     def release_lease(db: sqlite3.Connection, queue_id: str) -> None:
         db.execute("UPDATE messages SET lease_owner = NULL, lease_until = 0 WHERE queue_id = ?", (queue_id,))
 
