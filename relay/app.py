@@ -31,7 +31,7 @@ from relay.ingress.server import ConnectionLimiter, IngressLimits, RelaySMTP
 from relay.ingress.users import UsersFile
 from relay.metrics import Metrics
 from relay.phi.pool import PhiPool
-from relay.pipeline import Analyzer, ExtractOnly, PhiAnalyzer, Pipeline
+from relay.pipeline import Analyzer, Pipeline
 from relay.policy import PolicyStore
 from relay.reloader import PolicyReloader
 from relay.spool import GroupCommitter, Spool
@@ -174,14 +174,15 @@ class RelayNode:
         )
 
     async def _start_phi(self) -> Analyzer:
-        """The PHI scanner processes (each loads the language model once, before we listen)."""
-        if not self.config.phi.enabled:
-            log.warning("event=phi_disabled effect=every_message_unscannable")
-            return ExtractOnly(phi_disabled=True)
+        """The analysis processes, before we listen: extraction runs there even with PHI
+        detection off; with it on, each loads the language model once."""
         self._phi = PhiPool(self.config.phi)
         await self._phi.start()
-        log.info("event=phi_ready workers=%d model=%s", self.config.phi.workers, self.config.phi.model)
-        return PhiAnalyzer(self._phi)
+        if self.config.phi.enabled:
+            log.info("event=phi_ready workers=%d model=%s", self.config.phi.workers, self.config.phi.model)
+        else:
+            log.warning("event=phi_disabled effect=every_message_unscannable")
+        return self._phi
 
     async def _start_delivery(self, resolver: MxResolver) -> tuple[GroupCommitter, Scheduler]:
         """Open the spool (recovering it first), then its writer thread and the scheduler."""

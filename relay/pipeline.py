@@ -1,7 +1,7 @@
 """The before-queue pipeline: extract -> detect -> decide, inside the SMTP session.
 
 This is the only place that knows the order of the stages. The analyzer turns the raw message
-into facts (MIME structure, and PHI findings once a scanner is configured); the policy engine
+into facts (MIME structure, and PHI findings unless PHI detection is disabled); the policy engine
 decides per recipient; ``dispose`` turns the decision into the copies to spool. The answer is a
 ``Disposition`` (queue these) or a ``Rejection`` (refuse in-session, store nothing). A stage that
 fails or runs out of time is a ``PipelineError``; ingress answers it with 451 4.3.0 so the sender
@@ -18,48 +18,23 @@ from typing import Protocol
 
 from relay.disposition import Disposition, dispose
 from relay.errors import PipelineError
-from relay.message import extract
 from relay.metrics import Metrics
 from relay.model import Envelope, Facts, MessageFacts, PhiResult, Rejection
-from relay.phi.pool import PhiPool
 from relay.policy import PolicyStore, evaluate
 
 log = logging.getLogger("relay.pipeline")
 
 
 class Analyzer(Protocol):
-    """Extracts and scans a message; the PHI scanner's process pool implements it too."""
+    """Extracts and scans a message.
+
+    :class:`relay.phi.pool.PhiPool` implements it in worker processes, with PHI detection
+    enabled or not: extraction is CPU-bound Python and a large or hostile message takes seconds,
+    which on the event loop would stall every other SMTP session (the pool's docstring says why
+    not a thread). A message that cannot be analysed comes back unscannable, not as an error.
+    """
 
     async def analyze(self, data: bytes) -> tuple[MessageFacts, PhiResult]: ...
-
-
-class ExtractOnly:
-    """MIME extraction without a PHI scanner: what cannot be read still counts as unscannable.
-
-    ``phi_disabled``: the relay runs without PHI detection, so no message can be shown free of
-    PHI and every one counts as unscannable (fail closed)."""
-
-    def __init__(self, *, phi_disabled: bool = False) -> None:
-        self._phi_disabled = phi_disabled
-
-    async def analyze(self, data: bytes) -> tuple[MessageFacts, PhiResult]:
-        facts = extract(data).facts
-        return facts, PhiResult(unscannable=self._phi_disabled or bool(facts.unscannable))
-
-
-class PhiAnalyzer:
-    """Extraction here, PHI scanning in the scanner processes (off the event loop)."""
-
-    def __init__(self, pool: PhiPool) -> None:
-        self._pool = pool
-
-    async def analyze(self, data: bytes) -> tuple[MessageFacts, PhiResult]:
-        extraction = extract(data)
-        scan = await self._pool.scan(extraction.segments)
-        facts = extraction.facts
-        if scan.unscannable:
-            facts = dataclasses.replace(facts, unscannable=facts.unscannable + scan.unscannable)
-        return facts, scan.result
 
 
 class Pipeline:

@@ -1,19 +1,24 @@
-"""The before-queue pipeline: a stage that fails or stalls is 451 4.3.0, never 250.
+"""The before-queue pipeline: a stage that fails or stalls is 451 4.3.0, never 250; extraction
+runs in worker processes, so a slow message does not stall the event loop.
 
 The real ingress (RelaySMTP + IngressHandler) runs in-process on loopback with the real policy
-engine; the analyzer is a test double implementing the real ``Analyzer`` protocol, and the
-intake records what it was given.
+engine; the analyzer is the real pool (``PhiPool`` with PHI detection off: extraction only, one
+worker process) or a test double implementing the real ``Analyzer`` protocol, and the intake
+records what it was given.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import aiosmtplib
 import pytest
+import pytest_asyncio
 from prometheus_client import CollectorRegistry
 
 from relay.audit.events import AuditEvent
@@ -21,11 +26,16 @@ from relay.clock import SystemClock
 from relay.errors import PipelineError
 from relay.ingress.handler import IngressHandler
 from relay.ingress.server import ConnectionLimiter, IngressLimits, RelaySMTP
+from relay.message import extract
 from relay.metrics import Metrics
 from relay.model import Envelope, MessageFacts, PhiResult, QueueState
-from relay.pipeline import Analyzer, ExtractOnly, Pipeline
+from relay.phi.pool import PhiPool
+from relay.phi.settings import PhiSettings
+from relay.pipeline import Analyzer, Pipeline
 from relay.policy import PolicyStore
 from relay.spool import NewMessage
+
+T = TypeVar("T")
 
 POLICY = """\
 rules:
@@ -71,15 +81,53 @@ def policies(tmp_path: Path) -> PolicyStore:
     return PolicyStore.load(tmp_path)
 
 
+@pytest_asyncio.fixture
+async def extracting() -> AsyncIterator[PhiPool]:
+    """The analyzer of a relay with PHI detection off: extraction in one worker process."""
+    async with PhiPool(PhiSettings(enabled=False, workers=1)) as pool:
+        yield pool
+
+
+def slow_to_extract(tags: int = 300_000) -> bytes:
+    """An HTML mail of 7 MB of empty tags: seconds of parsing for a few characters of text."""
+    html = "<html><body>\r\n" + "<div><span></span></div>\r\n" * tags + "</body></html>\r\n"
+    return b"Subject: slow\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html.encode()
+
+
+async def _largest_gap(work: Awaitable[T]) -> tuple[T, float]:
+    """``work``'s result, and the longest the event loop went without running a 10 ms ticker."""
+    gaps: list[float] = []
+
+    async def tick() -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    ticker = asyncio.create_task(tick())
+    try:
+        result = await work
+    finally:
+        ticker.cancel()
+    return result, max(gaps)
+
+
 async def _serve(
-    analyzer: Analyzer, policies: PolicyStore, intake: RecordingIntake, audit: RecordingAudit | None = None
+    analyzer: Analyzer,
+    policies: PolicyStore,
+    intake: RecordingIntake,
+    audit: RecordingAudit | None = None,
+    *,
+    timeout: float = 30.0,
 ) -> AsyncIterator[int]:
     pipeline = Pipeline(
         analyzer=analyzer,
         policies=policies,
         internal_domains=frozenset(),
         hostname="relay.test",
-        timeout=0.3,
+        timeout=timeout,
         metrics=Metrics(registry=CollectorRegistry()),
     )
     handler = IngressHandler(
@@ -127,28 +175,31 @@ async def _send(port: int, recipients: Sequence[str]) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize(
-    ("analyzer", "recipients", "code", "text"),
-    [
-        (FailingAnalyzer(), ["b@example.test"], 451, "4.3.0"),
-        (StallingAnalyzer(), ["b@example.test"], 451, "4.3.0"),
-        (ExtractOnly(), ["blocked@example.test"], 550, "5.7.1 Message refused by policy"),
-    ],
-    ids=["stage-raises", "stage-times-out", "policy-rejects"],
+    "analyzer", [FailingAnalyzer(), StallingAnalyzer()], ids=["stage-raises", "stage-times-out"]
 )
-async def test_no_decision_means_no_250_and_nothing_stored(
-    analyzer: Analyzer, recipients: list[str], code: int, text: str, policies: PolicyStore
-) -> None:
+async def test_no_decision_means_451_and_nothing_stored(analyzer: Analyzer, policies: PolicyStore) -> None:
     intake = RecordingIntake()
-    async for port in _serve(analyzer, policies, intake):
-        reply_code, reply_text = await _send(port, recipients)
-        assert reply_code == code
-        assert reply_text.startswith(text)
+    async for port in _serve(analyzer, policies, intake, timeout=0.3):
+        reply_code, reply_text = await _send(port, ["b@example.test"])
+        assert reply_code == 451
+        assert reply_text.startswith("4.3.0")
     assert intake.accepted == []
 
 
-async def test_recipients_with_different_decisions_become_separate_copies(policies: PolicyStore) -> None:
+async def test_policy_rejection_means_550_and_nothing_stored(
+    extracting: PhiPool, policies: PolicyStore
+) -> None:
     intake = RecordingIntake()
-    async for port in _serve(ExtractOnly(), policies, intake):
+    async for port in _serve(extracting, policies, intake):
+        assert await _send(port, ["blocked@example.test"]) == (550, "5.7.1 Message refused by policy")
+    assert intake.accepted == []
+
+
+async def test_recipients_with_different_decisions_become_separate_copies(
+    extracting: PhiPool, policies: PolicyStore
+) -> None:
+    intake = RecordingIntake()
+    async for port in _serve(extracting, policies, intake):
         assert (await _send(port, ["b@example.test", "review@example.test", "blocked@example.test"]))[
             0
         ] == 250
@@ -163,6 +214,33 @@ async def test_recipients_with_different_decisions_become_separate_copies(polici
     assert dsn.envelope.sender == ""
     assert b"blocked@example.test" in dsn.data
     assert len(intake.accepted) == 3
+
+
+async def test_extraction_does_not_stall_the_event_loop(extracting: PhiPool) -> None:
+    """A message that takes seconds to extract leaves the loop free for every other session.
+
+    Structural, not a speed target: the loop's longest pause is compared with the time the same
+    extraction blocks the loop when run on it (measured here, first).
+    """
+    data = slow_to_extract()
+    started = time.perf_counter()
+    expected = extract(data).facts
+    on_the_loop = time.perf_counter() - started
+    assert on_the_loop > 0.3, "the message must be slow to extract for this test to mean anything"
+    (facts, phi), largest_gap = await _largest_gap(extracting.analyze(data))
+    assert largest_gap < on_the_loop / 3
+    assert facts == expected, "the same facts as extraction on the loop gave"
+    assert phi == PhiResult(unscannable=True), "PHI detection is off: fail closed"
+
+
+async def test_extraction_over_budget_is_not_judged_and_the_pool_goes_on(extracting: PhiPool) -> None:
+    """Without its headers and attachments a message cannot be judged by the policy: the
+    pipeline error becomes 451 4.3.0 in the session (the sender retries), never a 250."""
+    data = slow_to_extract()
+    with pytest.raises(PipelineError, match=r"^message extraction exceeded the 0\.05 s budget$"):
+        await extracting.analyze(data, budget=0.05)
+    facts, _ = await extracting.analyze(b"Subject: next\r\n\r\nhello\r\n")
+    assert facts.subject == "next" and facts.unscannable == ()
 
 
 async def test_pipeline_translates_failures(policies: PolicyStore) -> None:

@@ -1,38 +1,54 @@
-"""Scanning off the event loop: a pool of scanner processes, each loading the engine once.
+"""Message analysis off the event loop: a pool of worker processes that extract and scan.
 
-A message's scan takes tens of milliseconds of pure CPU, which would stall every other SMTP
-session if done on the event loop (and threads would not help: the work holds the GIL). So
-:class:`PhiPool` keeps one process per core (``ProcessPoolExecutor``, ``spawn`` start method:
-no forked event loop or threads), each of which builds a :class:`~relay.phi.scanner.PhiScanner`
-in its initializer.
+Extracting a message (the MIME walk, HTML, PDF, Office and ZIP readers) and scanning its text
+for PHI are pure CPU: tens of milliseconds for ordinary mail, seconds for a large or hostile
+one. Done on the event loop, either would stall every other SMTP session of the process; threads
+would not help, as the work holds the GIL. So :class:`PhiPool` keeps one process per core
+(``ProcessPoolExecutor``, ``spawn`` start method: no forked event loop or threads), each of which
+builds a :class:`~relay.phi.scanner.PhiScanner` in its initializer. :meth:`PhiPool.analyze`
+sends a worker the raw message bytes and gets back only the ``MessageFacts`` and the
+``PhiResult``: the extracted text never crosses the process boundary.
 
-Every scan is bounded by the per-message time budget, and every way it can fail ends in a
-value, never an exception to the SMTP session: the result is then ``unscannable`` (which the
-policy treats as PHI: fail closed) and the reason says why:
+With PHI detection disabled the pool still runs, in an extract-only mode whose workers load no
+engine. A thread (``asyncio.to_thread``) would be cheaper but is no fix: the walk is Python
+holding the GIL, so the loop would only get slices of the CPU between its switches, and a thread
+can be neither interrupted at the budget nor killed when stuck. A worker without the engine
+costs about 55 MB (the document readers), against about 170 MB with it.
 
-* the worker's own alarm (``SIGALRM`` after the budget) interrupts a scan that runs long;
-* if the worker does not answer within the budget plus a grace period (stuck in C code), its
-  process is killed and the pool replaced; scans in flight on the old pool end unscannable;
-* a message waits at most the budget for a free worker (at most one scan per worker is in
-  flight, so a waiting message never counts scan time it did not get), and as long again for
-  replaced workers to load the engine.
+Every analysis is bounded by the per-message time budget, which covers extraction and scan
+together. How it ends depends on what was learned:
+
+* the message was extracted but its scan ran out (the worker's own ``SIGALRM`` after the
+  budget): the facts are kept and the result is ``unscannable``, which the policy treats as PHI
+  (fail closed); ``MessageFacts.unscannable`` says why;
+* the message was not extracted (the alarm went off during extraction; the worker did not
+  answer within the budget plus a grace period, was killed and the pool replaced; it died; no
+  worker was free within the budget, or the replaced ones did not load in time): a
+  ``PipelineError``, which ingress answers with 451 4.3.0 so the sender retries. Without its
+  subject, headers and attachments the message cannot be judged by the policy (a rule refusing
+  ``.exe`` attachments would not see one), and the pipeline never accepts a message it could
+  not judge.
+
+At most one message per worker is in flight, so a waiting message never counts time it did not get.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import importlib
 import multiprocessing
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from types import FrameType, TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from relay.errors import ConfigError, RelayError
-from relay.model import PhiResult, TextSegment, Unscannable
+from relay.errors import ConfigError, PipelineError, RelayError
+from relay.model import MessageFacts, PhiResult, TextSegment, Unscannable
 from relay.phi.settings import PhiSettings, single_threaded_blas
 
 if TYPE_CHECKING:
@@ -47,10 +63,13 @@ STOP_GRACE_SECONDS = 5.0
 PART = "message"
 """The part named in the reasons below: the scan covers the whole message."""
 
+Work = TypeVar("Work")
+Answer = TypeVar("Answer")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PhiScan:
-    """What the pool answers for one message: the result, and why it is unscannable if it is."""
+    """What :meth:`PhiPool.scan` answers: the result, and why it is unscannable if it is."""
 
     result: PhiResult
     unscannable: tuple[Unscannable, ...] = ()
@@ -58,19 +77,36 @@ class PhiScan:
     ``MessageFacts.unscannable``)."""
 
 
+@dataclass(frozen=True, slots=True)
+class _NoAnswer:
+    """Why the worker gave no answer (it failed, stalled, or was never reached)."""
+
+    reason: str
+
+
 def _failed(reason: str) -> PhiScan:
     return PhiScan(result=PhiResult(unscannable=True), unscannable=(Unscannable(part=PART, reason=reason),))
+
+
+def _failed_analysis(facts: MessageFacts, reason: str) -> tuple[MessageFacts, PhiResult]:
+    unscannable = (*facts.unscannable, Unscannable(part=PART, reason=reason))
+    return dataclasses.replace(facts, unscannable=unscannable), PhiResult(unscannable=True)
 
 
 # -- inside a worker process -------------------------------------------------------------------
 
 
-class _BudgetExceeded(Exception):
-    pass
+class _BudgetExceeded(BaseException):
+    """Raised by the budget alarm. Not an ``Exception``, so that the broad per-part catch of the
+    MIME walk (``Walker.guarded``) and those of the libraries below it cannot take "out of time"
+    for "this part was unreadable" and carry on; a library that swallows even this is stopped by
+    the pool's grace timeout instead."""
 
 
 _scanner: PhiScanner | None = None
 _load_error = ""
+_scan_phi = True
+"""False in an extract-only pool (PHI detection disabled)."""
 
 
 def _on_alarm(signum: int, frame: FrameType | None) -> None:
@@ -78,10 +114,16 @@ def _on_alarm(signum: int, frame: FrameType | None) -> None:
 
 
 def _init_worker(settings: PhiSettings) -> None:
-    global _scanner, _load_error
+    global _scanner, _load_error, _scan_phi
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGALRM, _on_alarm)
     single_threaded_blas()  # one process per core: no thread pools inside
+    # Loaded now, not within the first message's budget; only after the line above, since the
+    # document readers import numpy.
+    importlib.import_module("relay.message")
+    _scan_phi = settings.enabled
+    if not _scan_phi:
+        return
     from relay.phi.scanner import PhiScanner  # the engine lives in workers, never in the relay
 
     try:
@@ -94,24 +136,65 @@ def _ready() -> str:
     return _load_error
 
 
-def _scan(segments: Sequence[TextSegment], budget: float) -> PhiResult | None:
-    """Scan in the worker; None when the budget ran out."""
+def _loaded_scanner() -> PhiScanner:
     if _scanner is None:
         raise RuntimeError(f"PHI scanner not loaded: {_load_error}")
-    signal.setitimer(signal.ITIMER_REAL, budget)
+    return _scanner
+
+
+@contextlib.contextmanager
+def _budget(seconds: float) -> Iterator[None]:
+    """Raise ``_BudgetExceeded`` in the block once ``seconds`` have passed. The alarm may also
+    fire while it is being disarmed: callers catch it around the ``with``, not inside."""
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return _scanner.scan_segments(segments)
-    except _BudgetExceeded:
-        return None
+        yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _analyze(data: bytes, budget: float) -> tuple[MessageFacts, PhiResult] | _NoAnswer:
+    """Extract and scan in the worker, both within ``budget``; only facts and verdict go back
+    (or why there are no facts: extraction ran out of time)."""
+    from relay.message import extract  # imported by the initializer: this is a lookup
+
+    facts, stage = MessageFacts(size=len(data)), "message extraction"
+    try:
+        with _budget(budget):
+            extraction = extract(data)
+            facts = extraction.facts
+            stage = "PHI scan"
+            if _scan_phi:
+                result = _loaded_scanner().scan_segments(extraction.segments)
+            else:  # PHI detection is off: no message can be shown free of PHI (fail closed)
+                result = PhiResult(unscannable=True)
+    except _BudgetExceeded:
+        reason = f"{stage} exceeded the {budget:g} s budget"
+    except Exception as exc:
+        # A library bug on odd input: only the type is kept, a message could quote text.
+        reason = f"{stage} failed: {type(exc).__name__}"
+    else:
+        return facts, result
+    return _NoAnswer(reason) if stage == "message extraction" else _failed_analysis(facts, reason)
+
+
+def _scan(segments: Sequence[TextSegment], budget: float) -> PhiScan:
+    """Scan already extracted text in the worker, within ``budget``."""
+    try:
+        with _budget(budget):
+            return PhiScan(result=_loaded_scanner().scan_segments(segments))
+    except _BudgetExceeded:
+        return _failed(f"PHI scan exceeded the {budget:g} s budget")
 
 
 # -- in the relay -------------------------------------------------------------------------------
 
 
 class PhiPool:
-    """Scanner processes, one per core; an async context manager (``start()``/``stop()``)."""
+    """Analysis processes, one per core; an async context manager (``start()``/``stop()``).
+
+    Implements the pipeline's ``Analyzer`` (:meth:`analyze`), with PHI detection enabled or not.
+    """
 
     def __init__(
         self,
@@ -125,7 +208,7 @@ class PhiPool:
         self._stop_grace = stop_grace
         self._executor: ProcessPoolExecutor | None = None
         self._warming: asyncio.Task[None] | None = None
-        """Loads the engine in every worker of the current executor; scans wait for it."""
+        """Loads the engine in every worker of the current executor; analyses wait for it."""
         self._slots = asyncio.Semaphore(self.settings.workers)
 
     def _new_executor(self) -> ProcessPoolExecutor:
@@ -185,54 +268,70 @@ class PhiPool:
     ) -> None:
         await self.stop()
 
-    async def scan(self, segments: Sequence[TextSegment], *, budget: float | None = None) -> PhiScan:
-        """Scan one message's segments; always a value, unscannable when it could not be done.
+    async def analyze(self, data: bytes, *, budget: float | None = None) -> tuple[MessageFacts, PhiResult]:
+        """Extract and scan one raw message in a worker: what the pipeline's ``Analyzer`` does.
 
-        ``budget`` overrides the configured per-message time budget (seconds). Waiting for a
-        free worker (or for replaced workers to load) may take up to the budget too; the scan
-        itself then gets the whole budget.
+        A scan that could not finish gives an unscannable result, ``MessageFacts.unscannable``
+        naming the reason; a message that could not be extracted raises ``PipelineError`` (see
+        the module docstring). ``budget`` overrides the configured per-message time budget
+        (seconds) for extraction and scan together; waiting for a free worker (or for replaced
+        workers to load) may take up to the budget too.
         """
+        answer = await self._submit(_analyze, data, budget)
+        if isinstance(answer, _NoAnswer):
+            raise PipelineError(answer.reason)
+        return answer
+
+    async def scan(self, segments: Sequence[TextSegment], *, budget: float | None = None) -> PhiScan:
+        """Scan text already extracted (benchmarks of the scanner alone); like :meth:`analyze`,
+        always a value, unscannable when it could not be done."""
+        answer = await self._submit(_scan, list(segments), budget)
+        return _failed(answer.reason) if isinstance(answer, _NoAnswer) else answer
+
+    async def _submit(
+        self, work: Callable[[Work, float], Answer], payload: Work, budget: float | None
+    ) -> Answer | _NoAnswer:
+        """Run ``work(payload, budget)`` in a free, ready worker, or say why it could not."""
         if self._executor is None or self._warming is None:
-            raise RuntimeError("PhiPool.scan() before start()")
+            raise RuntimeError("PhiPool used before start()")
         budget = budget or self.settings.time_budget
         try:
             async with asyncio.timeout(budget):
                 await self._slots.acquire()
         except TimeoutError:
-            return _failed(f"no PHI scanner free within the {budget:g} s budget")
+            return _NoAnswer(f"no PHI scanner free within the {budget:g} s budget")
         try:
             try:
                 async with asyncio.timeout(budget):
                     await asyncio.shield(self._warming)
             except TimeoutError:
-                return _failed(f"the PHI scanner processes were not ready within the {budget:g} s budget")
+                return _NoAnswer(f"the PHI scanner processes were not ready within the {budget:g} s budget")
             except RelayError:
-                return _failed("the PHI scanner processes could not be restarted")
-            return await self._run(list(segments), budget)
+                return _NoAnswer("the PHI scanner processes could not be restarted")
+            return await self._run(work, payload, budget)
         finally:
             self._slots.release()
 
-    async def _run(self, segments: list[TextSegment], budget: float) -> PhiScan:
+    async def _run(
+        self, work: Callable[[Work, float], Answer], payload: Work, budget: float
+    ) -> Answer | _NoAnswer:
         executor = self._executor
         if executor is None:
-            return _failed("the PHI scanner pool is stopped")
+            return _NoAnswer("the PHI scanner pool is stopped")
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(budget + self._grace):
-                result = await loop.run_in_executor(executor, _scan, segments, budget)
+                return await loop.run_in_executor(executor, work, payload, budget)
         except TimeoutError:
             self._replace(executor)
-            return _failed(f"PHI scan exceeded the {budget:g} s budget and its worker was stopped")
+            return _NoAnswer(f"PHI scan exceeded the {budget:g} s budget and its worker was stopped")
         except BrokenProcessPool:
             self._replace(executor)
-            return _failed("the PHI scanner process ended during the scan")
+            return _NoAnswer("the PHI scanner process ended during the scan")
         except Exception as exc:
-            # Whatever broke inside the worker (a library bug on odd input), the message must
-            # not pass as clean: fail closed. Only the type is kept, a message could quote text.
-            return _failed(f"PHI scan failed: {type(exc).__name__}")
-        if result is None:
-            return _failed(f"PHI scan exceeded the {budget:g} s budget")
-        return PhiScan(result=result)
+            # Whatever else broke in the worker (the result could not be sent back, say): the
+            # message must not pass as clean. Only the type is kept, a message could quote text.
+            return _NoAnswer(f"analysis failed: {type(exc).__name__}")
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         """Swap in a fresh pool (loading in the background) and kill the old one's processes."""
