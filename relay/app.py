@@ -96,7 +96,7 @@ class RelayNode:
         # The audit keys are loaded now (a bad key stops the start); the log opens in start(),
         # after any fork, in the process that writes it.
         self.audit = AuditTrail(AuditLog.from_config(config.audit))
-        self.metrics = Metrics()
+        self.metrics = Metrics(top_domains=config.metrics.top_domains)
         self.reloader = PolicyReloader(self.policies, config.policies, audit=self.audit, metrics=self.metrics)
         self.tls = TlsPolicy(config.outbound_tls, config.dns)
         self._audit_started = False

@@ -25,6 +25,7 @@ from relay.config.schema import (
     IngressTlsConfig,
     LimitsConfig,
     ListenConfig,
+    MetricsConfig,
 )
 from relay.errors import ConfigError
 from relay.phi.settings import PhiSettings
@@ -149,6 +150,8 @@ audit:
   subjects: Hash
   hash_key: cert.pem
   fsync: seal
+metrics:
+  top_domains: [Partner.Example, insurer.example.]
 dns:
   nameservers: ["9.9.9.9:53", "[2620:fe::fe]:53"]
   timeout: 3s
@@ -233,6 +236,7 @@ def test_full_file_round_trips_every_key(certs: Path) -> None:
             nameservers=(HostPort(host="9.9.9.9", port=53), HostPort(host="2620:fe::fe", port=53)),
             timeout=3.0,
         ),
+        metrics=MetricsConfig(top_domains=("partner.example", "insurer.example")),
         audit=AuditConfig(
             directory=Path("/var/log/relay-audit"),
             signing_key=certs / "key.pem",
@@ -392,6 +396,20 @@ ERRORS: list[tuple[str, str, int, str, str]] = [
         "got an empty value",
     ),
     ("section-scalar", "limits: 5\n", 1, "limits", "expected a mapping of keys, got 5"),
+    (
+        "top-domain-not-a-domain",
+        "metrics:\n  top_domains: [partner.example, 'not a domain']\n",
+        2,
+        "metrics.top_domains[1]",
+        "expected a domain name",
+    ),
+    (
+        "too-many-top-domains",
+        "metrics:\n  top_domains: [" + ", ".join(f"d{n}.example" for n in range(51)) + "]\n",
+        2,
+        "metrics.top_domains",
+        "at most 50 domains, got 51",
+    ),
     ("section-list", "listen:\n  - a\n", 2, "listen", "got a list"),
     ("unknown-tag", "workers: !env WORKERS\n", 1, "workers", "tag '!env'"),
     ("bad-timestamp", "spool: 2024-13-45\n", 1, "spool", "cannot read this value"),

@@ -35,7 +35,9 @@ def total(found: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str
 
 
 def test_counters_follow_real_traffic_and_carry_no_addresses(relay: RelaySetup, sink: Sink) -> None:
-    relay.configure(routes={"dest.test": sink.address}, workers=2)
+    relay.configure(
+        routes={"dest.test": sink.address}, workers=2, metrics={"top_domains": ["dest.test", "other.test"]}
+    )
     sink.script("rcpt", "gone@dest.test", "550 5.1.1 no such user")
     relay.start(timeout=60)
     assert scrape(relay, "/healthz")[0] == 200
@@ -61,6 +63,12 @@ def test_counters_follow_real_traffic_and_carry_no_addresses(relay: RelaySetup, 
     assert total(found, "relay_messages_delivered_total") == 3
     assert total(found, "relay_messages_bounced_total") == 1
     assert "@" not in "".join(line for line in text.splitlines() if not line.startswith("#"))
+    outcomes = {
+        dict(labels)["outcome"]: value
+        for (name, labels), value in found.items()
+        if name == "relay_delivery_outcomes_total" and dict(labels).get("domain") == "dest.test"
+    }
+    assert outcomes == {"delivered": 3, "bounced": 1}  # dest.test is a configured top domain
     # Every worker reports its policy shortly after it listens (the traffic may all have gone
     # to the first one up); then only the test's dead DNS resolver (127.0.0.1:9) keeps it not
     # ready, and /readyz says so.

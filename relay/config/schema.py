@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 from relay.audit.settings import AuditConfig
+from relay.errors import ConfigError
 from relay.markers import DURATION as DURATION
 from relay.markers import SIZE as SIZE
 from relay.phi.settings import PhiSettings
@@ -110,6 +111,25 @@ class DnsConfig:
     timeout: Annotated[float, DURATION] = 10.0
 
 
+MAX_TOP_DOMAINS = 50
+"""Domains an admin may list for per-domain delivery counts (each costs 3 series per node)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricsConfig:
+    top_domains: tuple[str, ...] = ()
+    """Recipient domains that get their own ``domain`` label value in
+    ``relay_delivery_outcomes_total``; every other domain is counted as ``other``, so no label
+    grows with the mail that flows (docs/metrics.md)."""
+
+    def __post_init__(self) -> None:
+        if len(set(self.top_domains)) > MAX_TOP_DOMAINS:
+            raise ConfigError(
+                f"at most {MAX_TOP_DOMAINS} domains, got {len(set(self.top_domains))}",
+                key="metrics.top_domains",
+            )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Config:
     """The whole of ``relay.yaml``."""
@@ -137,6 +157,8 @@ class Config:
     """TLS toward recipients' servers: MTA-STS, DANE, the CA store, TLS-RPT (docs/tls.md)."""
     audit: AuditConfig = field(default_factory=AuditConfig)
     """The tamper-evident audit log (docs/audit.md); on by default, next to the spool."""
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    """What the Prometheus exposition labels by recipient domain (docs/metrics.md)."""
     workers: int = 1
     """Ingress/delivery processes sharing the listener (SO_REUSEPORT) and the spool; 0 = one per core."""
     log_level: str = "info"

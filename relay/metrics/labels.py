@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Iterable
 
+from relay.config.schema import MAX_TOP_DOMAINS
 from relay.model import Reply, TlsLevel
 
 OTHER = "other"
@@ -29,8 +30,6 @@ counts new ones as "other": a policy is a few dozen rules, but renames across ho
 accumulate for the life of the process."""
 MAX_ENTITY_TYPES = 64
 """Presidio ships ~50 entity types and ours add a handful; more means a bug upstream."""
-MAX_TOP_DOMAINS = 50
-"""Domains an admin may list for per-domain delivery counts (each costs 3 series per node)."""
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 """Rule and pool names: the policy language's own name syntax (relay/policy/rules.py)."""
