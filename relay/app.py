@@ -31,7 +31,7 @@ from relay.ingress.server import ConnectionLimiter, IngressLimits, RelaySMTP
 from relay.ingress.users import UsersFile
 from relay.metrics import Metrics
 from relay.phi.pool import PhiPool
-from relay.pipeline import Analyzer, Pipeline
+from relay.pipeline import Analyzer, Pipeline, SmallInline
 from relay.policy import PolicyStore
 from relay.reloader import PolicyReloader
 from relay.spool import GroupCommitter, Spool
@@ -174,15 +174,16 @@ class RelayNode:
         )
 
     async def _start_phi(self) -> Analyzer:
-        """The analysis processes, before we listen: extraction runs there even with PHI
-        detection off; with it on, each loads the language model once."""
+        """The analysis processes, before we listen; with PHI detection on, each loads the
+        language model once. With it off, they extract only the messages too big to extract
+        inline (``SmallInline``)."""
         self._phi = PhiPool(self.config.phi)
         await self._phi.start()
         if self.config.phi.enabled:
             log.info("event=phi_ready workers=%d model=%s", self.config.phi.workers, self.config.phi.model)
-        else:
-            log.warning("event=phi_disabled effect=every_message_unscannable")
-        return self._phi
+            return self._phi
+        log.warning("event=phi_disabled effect=every_message_unscannable")
+        return SmallInline(self._phi)
 
     async def _start_delivery(self, resolver: MxResolver) -> tuple[GroupCommitter, Scheduler]:
         """Open the spool (recovering it first), then its writer thread and the scheduler."""

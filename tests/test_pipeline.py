@@ -31,7 +31,7 @@ from relay.metrics import Metrics
 from relay.model import Envelope, MessageFacts, PhiResult, QueueState
 from relay.phi.pool import PhiPool
 from relay.phi.settings import PhiSettings
-from relay.pipeline import Analyzer, Pipeline
+from relay.pipeline import Analyzer, Pipeline, SmallInline
 from relay.policy import PolicyStore
 from relay.spool import NewMessage
 
@@ -216,8 +216,12 @@ async def test_recipients_with_different_decisions_become_separate_copies(
     assert len(intake.accepted) == 3
 
 
-async def test_extraction_does_not_stall_the_event_loop(extracting: PhiPool) -> None:
-    """A message that takes seconds to extract leaves the loop free for every other session.
+@pytest.mark.parametrize("inline_up_to", [None, 64 * 1024], ids=["pool", "small-inline"])
+async def test_extraction_does_not_stall_the_event_loop(
+    extracting: PhiPool, inline_up_to: int | None
+) -> None:
+    """A message that takes seconds to extract leaves the loop free for every other session,
+    also when small messages are extracted inline (PHI detection off).
 
     Structural, not a speed target: the loop's longest pause is compared with the time the same
     extraction blocks the loop when run on it (measured here, first).
@@ -227,10 +231,18 @@ async def test_extraction_does_not_stall_the_event_loop(extracting: PhiPool) -> 
     expected = extract(data).facts
     on_the_loop = time.perf_counter() - started
     assert on_the_loop > 0.3, "the message must be slow to extract for this test to mean anything"
-    (facts, phi), largest_gap = await _largest_gap(extracting.analyze(data))
+    analyzer = extracting if inline_up_to is None else SmallInline(extracting, max_size=inline_up_to)
+    (facts, phi), largest_gap = await _largest_gap(analyzer.analyze(data))
     assert largest_gap < on_the_loop / 3
     assert facts == expected, "the same facts as extraction on the loop gave"
     assert phi == PhiResult(unscannable=True), "PHI detection is off: fail closed"
+
+
+async def test_small_messages_are_extracted_inline_as_the_pool_would(extracting: PhiPool) -> None:
+    data = b"Subject: small\r\nContent-Type: text/html\r\n\r\n<p>hello <b>there</b></p>\r\n"
+    inline = await SmallInline(extracting).analyze(data)
+    assert inline == await extracting.analyze(data)
+    assert inline[0].subject == "small" and inline[1] == PhiResult(unscannable=True)
 
 
 async def test_extraction_over_budget_is_not_judged_and_the_pool_goes_on(extracting: PhiPool) -> None:
