@@ -27,6 +27,7 @@ from relay.phi.scanner import PhiScanner
 
 CORPUS = Path(__file__).parent / "data" / "phi_corpus.jsonl"
 HOLDOUT = CORPUS.with_name("phi_holdout.jsonl")
+BLIND = CORPUS.with_name("phi_blind.jsonl")
 KINDS = {
     "appointment-reminder",
     "lab-result",
@@ -217,6 +218,16 @@ def test_corpus_is_what_the_generator_writes() -> None:
 
 def test_holdout_is_what_its_generator_writes() -> None:
     assert _generated("make_phi_holdout") == [HOLDOUT.read_text(encoding="utf-8")]
+
+
+def test_blind_corpus_is_what_its_generator_writes_and_well_formed() -> None:
+    """Written by someone who did not see the detector, to measure it once after tuning."""
+    assert _generated("make_phi_blind") == [BLIND.read_text(encoding="utf-8")]
+    with BLIND.open(encoding="utf-8") as lines:
+        blind = parse_corpus(lines, str(BLIND))
+    assert len(blind) == 200
+    assert {span.label for e in blind for span in e.spans} <= SCORED_TYPES
+    assert not any(s.label == "PERSON" for e in blind if e.kind == CLINICAL_NO_IDENTIFIER for s in e.spans)
 
 
 def test_holdout_is_well_formed_and_shares_no_name_with_the_corpus() -> None:
