@@ -8,10 +8,19 @@ from collections.abc import Iterator
 import pytest
 
 from relay.phi import checksums, dates
-from relay.phi.names import CUE_SCORES, HEALTH_BOOST, SINGLE_WORD_PENALTY, Cue, find_names, is_name_word
+from relay.phi.names import (
+    COMBINED_BONUS,
+    CUE_SCORES,
+    HEALTH_BOOST,
+    SINGLE_WORD_PENALTY,
+    Cue,
+    find_names,
+    is_name_word,
+)
+from relay.phi.nlp import NER_SCORE
 from relay.phi.recognizers import HEALTHCARE_ENTITIES, SPECS, healthcare_recognizers
 from relay.phi.scanner import PhiScanner
-from relay.phi.settings import PhiSettings
+from relay.phi.settings import DEFAULT_MIN_SCORE, PhiSettings
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +158,29 @@ CASES = [
     ("AGE_OVER_89", "An 89-year-old man.", None),
     ("AGE_OVER_89", "Age: 45", None),
     ("AGE_OVER_89", "95 percent of 90 days", None),
+    # codes cited after the service they bill, and numbers labelled as something else
+    ("CPT_CODE", "Service: joint injection (20610) for knee pain.", "20610"),
+    ("CPT_CODE", "Call extension (20610) for help.", None),
+    ("CPT_CODE", "Service: joint injection (00050) for knee pain.", None),
+    ("CPT_CODE", "Service May 3: colonoscopy 45378 - $197.63", "45378"),
+    ("CPT_CODE", "Paid invoice 45378 - $197.63 today.", None),
+    ("CPT_CODE", "Colonoscopy: 45378 units shipped.", None),
+    ("ICD10_CODE", "Seen for plantar fasciitis (M72.2) today.", "M72.2"),
+    ("ICD10_CODE", "Seen for plantar fasciitis (E1C.9) today.", None),
+    ("ICD10_CODE", "Code list: (M72.2)", None),
+    ("MEDICAL_RECORD_NUMBER", "Patient ID on file: M89458318", "M89458318"),
+    ("MEDICAL_RECORD_NUMBER", "Patient ID on file. Member ID: M89458318", None),
+    ("MEDICAL_RECORD_NUMBER", "Patient ID on file. Claim 89458318 paid.", None),
+    ("US_DEA_NUMBER", "Prescriber AB1234563 signed.", "AB1234563"),
+    ("US_DEA_NUMBER", "Subscriber ID AB1234563 is active.", None),
+    ("HEALTH_PLAN_ID", "Member services: Claim XEH123456789 was paid.", None),
+    ("HEALTH_PLAN_ID", "Member services: XEH123456789 is on file.", "XEH123456789"),
+    # a date alone in parentheses after a name, in mail about health
+    ("DATE_OF_BIRTH", "Refill for Jane Roe (03/04/1956): lisinopril 10 mg.", "03/04/1956"),
+    ("DATE_OF_BIRTH", "Dear Jane Roe (March 4, 1956), your lab results are in.", "March 4, 1956"),
+    ("DATE_OF_BIRTH", "Farewell lunch for Jane Roe (03/04/2024) in room 4.", None),
+    ("DATE_OF_BIRTH", "Refill for Jane Roe (03/45/1956): lisinopril 10 mg.", None),
+    ("DATE_OF_BIRTH", "Refill due (03/04/1956): lisinopril 10 mg.", None),
 ]
 
 
@@ -291,7 +323,8 @@ def test_a_found_name_marks_its_words_elsewhere() -> None:
     text = "Please welcome Rahul Gupta to accounting.\nRahul can be reached at the front desk."
     found = {text[start:end]: value for start, end, value in find_names(text, [(15, 26)])}
     assert found == {"Rahul": CUE_SCORES[Cue.REPEATED]}
-    assert find_names("Rahul can be reached at the front desk.") == []
+    alone = find_names("Rahul can be reached at the front desk.")
+    assert all(value < DEFAULT_MIN_SCORE for _start, _end, value in alone), alone
 
 
 def test_health_context_lifts_weak_cues_only() -> None:
@@ -306,6 +339,71 @@ def test_a_lone_word_scores_less_than_a_full_name() -> None:
     full, lone = find_names("Thanks,\nRahul Gupta"), find_names("Thanks,\nRahul")
     assert full == [(8, 19, CUE_SCORES[Cue.SIGNATURE])]
     assert lone == [(8, 13, round(CUE_SCORES[Cue.SIGNATURE] - SINGLE_WORD_PENALTY, 3))]
+
+
+# (text, the names find_names must report at the reporting threshold): the cues added for the
+# second corpus, each with a look-alike and a case where the cue alone is too weak.
+MORE_CUES = [
+    ("New message from Kalina Brandt via the portal." + HEALTH, ["Kalina Brandt"]),
+    ("New message from Kalina Brandt via the portal.", []),
+    ("Shipped from Silver Creek Warehouse." + HEALTH, []),
+    ("I am writing on behalf of Gustav Lind, whose claim was denied.", ["Gustav Lind"]),
+    ("I am writing on behalf of Human Resources.", []),
+    ("Video visit: Oren Falk with Dr. Lee on Monday.", ["Oren Falk", "Lee"]),
+    ("Cardiology with Dr. Lee on Monday.", ["Lee"]),
+    ("Leonard picked up his inhaler today." + HEALTH, ["Leonard"]),
+    ("Pharmacist note - Leonard picked up the refill.", ["Leonard"]),
+    ("Pharmacist note - Pharmacy called about the refill." + HEALTH, []),
+    ("Leonard picked up the refill.", []),
+    ("Ilse Varga has been promoted to director.", ["Ilse Varga"]),
+    ("Nadia Mensah will lead the review." + HEALTH, ["Nadia Mensah"]),
+    ("Nadia Mensah will lead the review.", []),
+    ("Open Enrollment will close Friday." + HEALTH, []),
+    ("Booked: Zoltan Adeyemi. Link: zoltan.adeyemi@example.org", ["Zoltan Adeyemi"]),
+    ("Write to billing@example.org about Billing Services.", []),
+    ("Grant Writing tips at tips@example.org", []),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    MORE_CUES,
+    ids=[
+        "from-with-health", "from-alone", "from-place", "on-behalf-of", "on-behalf-of-department",
+        "beside-doctor", "beside-doctor-specialty", "person-verb-lone-word", "heading-and-verb",
+        "heading-and-verb-department", "person-verb-lone-word-without-health", "person-verb-full-name",
+        "subject-with-health", "subject-alone", "subject-heading-words", "email", "email-role-mailbox",
+        "email-other-words",
+    ],
+)  # fmt: skip
+def test_more_name_cues(text: str, people: list[str]) -> None:
+    found = [text[start:end] for start, end, value in find_names(text) if value >= DEFAULT_MIN_SCORE]
+    assert found == people
+
+
+def test_two_kinds_of_cue_are_stronger_than_one() -> None:
+    one = find_names("Leonard picked up the refill.")
+    both = find_names("Pharmacist note - Leonard picked up the refill.")
+    assert one == [(0, 7, round(CUE_SCORES[Cue.PERSON_VERB] - SINGLE_WORD_PENALTY, 3))]
+    assert both == [(18, 25, round(CUE_SCORES[Cue.PERSON_VERB] - SINGLE_WORD_PENALTY + COMBINED_BONUS, 3))]
+
+
+@pytest.mark.parametrize(
+    ("text", "known", "expected"),
+    [
+        ("Name: Xu, Camille\nDOB: 12/22/1986", [(6, 8), (10, 17)], [(6, 17, NER_SCORE)]),
+        ("Case: Halvorsen, Wilhelmina (DOB Jul 9, 2001)", [(6, 15)], [(6, 27, NER_SCORE)]),
+        ("Attendees: Anna, Maria and Bob", [(11, 15), (17, 22), (27, 30)], []),
+        ("Attendees: Tom, Anna, Maria", [(11, 14), (16, 20), (22, 27)], []),
+        ("Rx for Nadia Oyelaran, Halvorsen Clinic", [(7, 21)], []),
+    ],
+    ids=["both-known", "given-name-found", "list-with-and", "list-of-three", "full-name-then-words"],
+)
+def test_last_first_is_one_name(text: str, known: list[tuple[int, int]], expected: list[object]) -> None:
+    merged = [(start, end, value) for start, end, value in find_names(text, known) if "," in text[start:end]]
+    assert merged == expected
+    if expected:  # the parts are not reported beside the pair
+        assert [f for f in find_names(text, known) if f[2] >= DEFAULT_MIN_SCORE] == expected
 
 
 def test_names_the_model_found_are_not_reported_twice() -> None:

@@ -7,8 +7,8 @@ suffix list and load recognizers for countries we do not serve:
   model (:data:`DEFAULT_MODEL` unless configured) and the NER label mapping, built by
   :class:`~relay.phi.nlp.NerOnlySpacyNlpEngine`;
 * the registry holds exactly the built-ins of :mod:`relay.phi.builtins`, the healthcare pack
-  of :mod:`relay.phi.recognizers`, the name-cue PERSON recognizer of :mod:`relay.phi.names`
-  and the NER recognizer;
+  of :mod:`relay.phi.recognizers`, the name-cue PERSON recognizer (:mod:`relay.phi.names`)
+  and the DATE_OF_BIRTH-after-a-name recognizer and the NER recognizer;
 * context comes from :class:`~relay.phi.context_window.WindowContextEnhancer`.
 
 :class:`PhiSettings` gathers the knobs (see docs/phi.md).
@@ -33,9 +33,8 @@ from relay.phi.builtins import (
     offline_tld_extractor,
 )
 from relay.phi.context_window import WindowContextEnhancer
-from relay.phi.names import NameRecognizer
 from relay.phi.nlp import NerOnlySpacyNlpEngine
-from relay.phi.recognizers import healthcare_recognizers
+from relay.phi.recognizers import BirthDateAfterNameRecognizer, NameRecognizer, healthcare_recognizers
 from relay.phi.settings import PhiSettings
 
 LANGUAGE = "en"
@@ -98,6 +97,7 @@ def build_engine(settings: PhiSettings | None = None) -> Engine:
             gate = AllOf(gate, Mentions(recognizer.context))
         gates.append((recognizer, gate))
     gates.append((NameRecognizer(min_score=settings.min_score), always))
+    gates.append((BirthDateAfterNameRecognizer(min_score=settings.min_score), has_digit))
     for recognizer, needs_context in healthcare_recognizers(settings.min_score):
         gate = AllOf(has_digit, Mentions(recognizer.context)) if needs_context else has_digit
         gates.append((recognizer, gate))

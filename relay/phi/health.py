@@ -39,6 +39,15 @@ cardiomyopathy chf neuropathy nephropathy retinopathy glaucoma cataract dermatit
 psoriasis cellulitis pregnancy pregnant miscarriage preeclampsia chlamydia gonorrhea
 syphilis herpes hpv opioid overdose addiction alcoholism substance-abuse crohn crohn's colitis
 ibs gerd ulcer pancreatitis appendicitis kidney-disease ckd dialysis sclerosis
+apnea insomnia narcolepsy shingles measles mumps rubella varicella chickenpox strep mrsa norovirus
+rsv mononucleosis hernia hemorrhoids incontinence endometriosis pcos infertility menopause
+osteopenia scoliosis sciatica stenosis fibrosis tendinitis tendonitis bursitis aneurysm
+atherosclerosis hyperglycemia hypoglycemia prediabetes ketoacidosis hypotension syncope vertigo
+tinnitus palsy delirium psychosis ocd suicidal self-harm celiac ibd afib dvt copd rheumatoid
+concussion laceration sprain dislocation neoplasm polyp polyps cyst nodule lesion hematoma myeloma
+adenoma glioma mesothelioma allergic anaphylaxis heart-failure heart-attack kidney-stones
+eating-disorder nausea vomiting diarrhea wheezing palpitations numbness shortness-of-breath
+chest-pain sore-throat
 """
 _MEDICATIONS = """
 metformin insulin glipizide lisinopril losartan amlodipine atorvastatin simvastatin
@@ -51,20 +60,32 @@ levothyroxine synthroid prednisone methylprednisolone albuterol inhaler fluticas
 montelukast amoxicillin azithromycin doxycycline ciprofloxacin cephalexin penicillin
 omeprazole pantoprazole ozempic semaglutide wegovy mounjaro tirzepatide jardiance
 lipitor zoloft prozac xanax adderall methotrexate humira chemotherapy antibiotic antibiotics
-antidepressant statin vaccine vaccination immunization
+antidepressant statin vaccine vaccination immunization lidocaine nebulizer epipen
+antihistamine steroid steroids corticosteroid antiviral anticoagulant opioids insulin-pump
 """
 _PROCEDURES = """
 mri ct-scan pet-ct x-ray xray ultrasound echocardiogram ekg ecg eeg mammogram mammography
 colonoscopy endoscopy biopsy surgery surgical appendectomy mastectomy hysterectomy
 angioplasty catheterization bypass-surgery transplant dialysis chemotherapy radiotherapy
 physiotherapy intubation anesthesia infusion transfusion sutures amputation cesarean
-c-section ivf
+c-section ivf angiogram angiography echocardiography sonogram polysomnography radiograph
+fluoroscopy dexa pap-smear psychotherapy chiropractic acupuncture ct-scan cat-scan pet-scan
+sleep-study stress-test bone-density flu-shot physical-therapy occupational-therapy speech-therapy
+prenatal postpartum ob-gyn obgyn well-child
 """
 _LABS = """
 a1c hba1c glucose cholesterol ldl hdl triglycerides creatinine egfr potassium
 hemoglobin hematocrit platelets platelet wbc tsh inr urinalysis blood-culture
 pathology cytology troponin bilirubin ferritin vitamin-d lipid-panel metabolic-panel
+urine urinalysis blood-pressure blood-sugar heart-rate vital-signs pulmonary-function biopsy
+thyroid hormone hormones antibody antibodies strep-test covid-test allergy-testing skin-test
+blood-count
 """
+_ORGANS = """
+cardiac cardiovascular pulmonary respiratory renal hepatic gastrointestinal abdominal pelvic lumbar
+bowel gallbladder esophagus esophageal intestinal uterine ovarian prostate pancreas
+"""
+"""Organs and body systems named only in talk about a body: clinical terms (weight 1)."""
 _PHRASES = (
     "lab results",
     "test results",
@@ -101,7 +122,30 @@ _PHRASES = (
     "clinical note",
     "prior authorization",
     "explanation of benefits",
+    "video visit",
+    "virtual visit",
+    "telehealth visit",
+    "sick visit",
+    "wellness visit",
+    "well visit",
+    "annual physical",
+    "physical exam",
+    "urgent care",
+    "emergency room",
+    "your test",
+    "your scan",
+    "your labs",
+    "your prescription",
+    "your refill",
+    "your dose",
+    "your ct",
+    "your mri",
+    "your follow-up",
+    "your checkup",
+    "your check-up",
 )
+_WEAK_PHRASES = ("office visit", "new patient", "same-day visit", "fasting labs", "side effect")
+"""Phrases that speak of care without saying what for (weight 0.4, like a care word)."""
 _CARE_WORDS = """
 patient patients clinic hospital doctor physician nurse appointment appointments medical
 healthcare treatment therapy referral pharmacy diagnosis prognosis clinical outpatient
@@ -110,6 +154,15 @@ allergies visit follow-up followup post-op postop check-up checkup copay co-pay 
 coinsurance provider medicine imaging pediatrics dermatology cardiology oncology radiology
 neurology orthopedics urology gynecology obstetrics psychiatry behavioral consultation blood
 draw pain exam physical medicaid medicare eob
+telehealth telemedicine triage intake admitted readmitted admission refill refills rx tablet
+tablets capsule capsules pill pills dose doses dosing mcg pharmacist counseled fasting lab labs
+fever cough rash fatigue headache headaches swelling bleeding dizziness dizzy injury wound
+infection syndrome disorder chest heart lung lungs liver kidney kidneys knee spine spinal
+shoulder abdomen stomach joint ct screening vaccines injection specialist
+pulmonology rheumatology gastroenterology endocrinology nephrology hematology ophthalmology
+otolaryngology podiatry allergy immunology pulmonologist rheumatologist cardiologist oncologist
+neurologist dermatologist radiologist urologist gynecologist pediatrician allergist surgeon
+therapist chiropractor optometrist dentist dental
 """
 _DRUG_STEMS = (
     "pril",
@@ -137,72 +190,67 @@ _DRUG_STEMS = (
     "triptan",
     "semide",
     "thiazide",
+    "izine",
+    "tadine",
+    "lukast",
+    "onide",
+    "asone",
+    "isone",
+    "olone",
+    "oquine",
+    "azole",
+    "xaban",
+    "terol",
+    "tropium",
+    "codone",
+    "apine",
+    "profen",
 )
 """International Nonproprietary Name stems: ``-pril`` ACE inhibitors, ``-statin`` ... (WHO)."""
-_CLINICAL_SUFFIXES = ("itis", "emia", "pathy", "algia", "ectomy", "otomy", "ostomy", "oscopy", "plasty")
+_CLINICAL_SUFFIXES = (
+    "itis", "emia", "pathy", "algia", "ectomy", "otomy", "ostomy", "oscopy", "plasty",
+    "metry", "osis", "iasis", "uria", "penia", "rrhea", "pnea", "plegia", "blastoma",
+)  # fmt: skip
 """Endings of medical terms: inflammations (``rhinitis``, ``fasciitis``), blood conditions
 (``anemia``), diseases of an organ (``neuropathy``), pain (``myalgia``), removals, openings,
-scopes and repairs (``appendectomy``, ``colonoscopy``, ``angioplasty``). A word with one of them
+scopes and repairs (``appendectomy``, ``colonoscopy``, ``angioplasty``), measurements
+(``spirometry``), conditions (``stenosis``, ``psoriasis``), findings in urine (``hematuria``),
+too few cells (``neutropenia``), flows (``diarrhea``), breathing (``dyspnea``), paralysis
+(``hemiplegia``) and tumours of immature cells (``neuroblastoma``). A word with one of them
 weighs as a clinical term, like a drug by its INN stem."""
-_NOT_CLINICAL = frozenset(
-    {"sympathy", "empathy", "antipathy", "telepathy", "academia", "nostalgia", "dichotomy"}
-)
-"""Everyday words with those endings."""
+_EVERYDAY = """
+    sympathy empathy antipathy telepathy academia nostalgia dichotomy geometry symmetry asymmetry
+    telemetry photometry trigonometry osmosis symbiosis apotheosis metamorphosis hypnosis diagnosis
+    prognosis
+"""
+_NOT_CLINICAL = frozenset(_EVERYDAY.split())
+"""Everyday words with those endings (and the two words of care that stay care words)."""
+_DOSE = re.compile(r"\b\d+(?:\.\d+)?[ ]?(?:mg|mcg|g/dl|mg/dl|mmol/l|mmhg)\b")
+"""A dose or a clinical measurement (``10 mg``, ``120/80 mmHg``, ``7.2 mg/dL``): a clinical term."""
 _MIN_STEM_WORD = 7
 """Words shorter than this are not taken for a drug by their ending (``april``, ``parin``)."""
-_EPONYMS = frozenset(
-    [
-        "crohn",
-        "crohn's",
-        "parkinson",
-        "parkinson's",
-        "alzheimer",
-        "alzheimer's",
-        "hodgkin",
-        "hodgkin's",
-        "huntington",
-        "huntington's",
-        "cushing",
-        "cushing's",
-        "addison",
-        "addison's",
-        "graves",
-        "hashimoto",
-        "hashimoto's",
-        "tourette",
-        "tourette's",
-        "asperger",
-        "asperger's",
-        "kaposi",
-        "wilms",
-        "ewing",
-        "raynaud",
-        "raynaud's",
-        "sjogren",
-        "guillain",
-        "barre",
-        "meniere",
-        "epstein",
-        "barr",
-        "lyme",
-        "bell's",
-        "down",
-        "apgar",
-        "glasgow",
-    ]
-)
+_EPONYM_WORDS = """
+crohn crohn's parkinson parkinson's alzheimer alzheimer's hodgkin hodgkin's huntington
+huntington's cushing cushing's addison addison's graves hashimoto hashimoto's tourette
+tourette's asperger asperger's kaposi wilms ewing raynaud raynaud's sjogren guillain barre
+meniere epstein barr lyme bell's down apgar glasgow
+"""
+_EPONYMS = frozenset(_EPONYM_WORDS.split())
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
 
 
-_STRONG_WORDS = frozenset((_DIAGNOSES + _MEDICATIONS + _PROCEDURES + _LABS).split())
+_STRONG_WORDS = frozenset((_DIAGNOSES + _MEDICATIONS + _PROCEDURES + _LABS + _ORGANS).split())
 _WEAK_WORDS = frozenset(_CARE_WORDS.split()) - _STRONG_WORDS
-# A hyphenated entry also stands for its two words written apart ("kidney-disease").
-_STRONG_PHRASES = frozenset({w.replace("-", " ") for w in _STRONG_WORDS if "-" in w} | set(_PHRASES))
+# A hyphenated entry also stands for its words written apart ("kidney-disease", "sleep study").
+_STRONG_PHRASES = frozenset(
+    {w.replace("-", " ") for w in _STRONG_WORDS if "-" in w} | {p for p in _PHRASES if " " in p}
+)
+_WEAK_PHRASE_SET = frozenset(_WEAK_PHRASES) - _STRONG_PHRASES
 CLINICAL_WORDS = _STRONG_WORDS | _WEAK_WORDS
 """Single words of the lexicon (lower case)."""
-_PHRASE_STARTS = frozenset(p.split()[0] for p in _STRONG_PHRASES)
-_MAX_PHRASE_WORDS = max(len(p.split()) for p in _STRONG_PHRASES)
+_PHRASE_STARTS = frozenset(p.split()[0] for p in _STRONG_PHRASES | _WEAK_PHRASE_SET)
+_MAX_PHRASE_WORDS = max(len(p.split()) for p in _STRONG_PHRASES | _WEAK_PHRASE_SET)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -248,6 +296,10 @@ def measure(texts: Iterable[str]) -> HealthSignal:
                     phrase = " ".join(words[index : index + size])
                     if phrase in _STRONG_PHRASES:
                         strong.add(phrase)
+                    elif phrase in _WEAK_PHRASE_SET:
+                        weak.add(phrase)
+        if (dose := _DOSE.search(text.lower())) is not None:
+            strong.add(dose.group())
     return HealthSignal(weight=STRONG * len(strong) + WEAK * len(weak), terms=len(strong) + len(weak))
 
 

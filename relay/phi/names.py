@@ -3,7 +3,7 @@
 The small NER model finds names in running prose, but misses them where the line gives it
 nothing to go by: headings and labels (``Rx for <name>``, ``RESULTS - <name>``, ``Member:
 <name>``), a name opening a line before its identifiers (``<name> (DOB ...)``), a signature
-under ``Best,``, and a first name alone. :class:`NameRecognizer` looks at each run of
+under ``Best,``, and a first name alone. :func:`find_names` looks at each run of
 capitalised words and asks two questions:
 
 * **is it shaped like a name?** One to three capitalised words (an initial may stand between),
@@ -12,35 +12,39 @@ capitalised words and asks two questions:
   ``Review``), words with the endings of abstract nouns (``-tion``, ``-ology``), acronyms;
 * **does something around it say "person"?** A *cue*, each with its own score
   (:data:`CUE_SCORES`): a salutation or title before it, a role label (``Patient:``), a role
-  noun, ``for``/``to``, a heading dash, a closing line above it, identifiers right after it
-  (``, DOB``, ``(MRN``, ``is a 90-year-old``, ``, NPI``), or the text speaking to it
-  (``<name>, your results ...``).
+  noun, ``for``/``to``/``from``/``on behalf of``, a heading dash, a closing line above it,
+  identifiers right after it (``, DOB``, ``(MRN``, ``is a 90-year-old``, ``, NPI``), the text
+  speaking to it (``<name>, your results ...``), a verb whose subject is a person after it
+  (``<name> called``, ``<name> will``), a titled person beside it (``<name> with Dr.``), or an
+  email address of the text made of its words (``jane.roe@...``).
 
-A first name alone is weaker evidence than a full name (:data:`SINGLE_WORD_PENALTY`). Weak cues
+A first name alone is weaker evidence than a full name (:data:`SINGLE_WORD_PENALTY`); two kinds
+of cue together are stronger evidence than either (:data:`COMBINED_BONUS`). Weak cues
 are worth reporting only in mail about health (:data:`HEALTH_BOOST`, the signal of
 :mod:`relay.phi.health`): there a missed name is missed PHI, elsewhere a doubtful one is noise.
-Finally every word of a full name found (by the model or here) marks its other occurrences in
-the text (``Please welcome Rahul Gupta ... Rahul can be reached``).
+Every word of a full name found (by the model or here) marks its other occurrences in
+the text (``Please welcome Rahul Gupta ... Rahul can be reached``). A surname and a given name
+found side by side as ``Last, First`` (and not in a list) are one name, reported once.
 
-Pure string work on the segment's text; the model's entities come in through ``NlpArtifacts``
-only so that nothing the model already found is reported twice.
+Pure string work on the segment's text (:class:`relay.phi.recognizers.NameRecognizer` is the
+Presidio side); the model's PERSON spans come in only so that nothing is reported twice.
 """
 
 from __future__ import annotations
 
 import enum
 import functools
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from presidio_analyzer import EntityRecognizer, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from relay.phi import health
+from relay.phi.nlp import NER_SCORE
 from relay.phi.settings import DEFAULT_MIN_SCORE
-from relay.phi.vocabulary import NON_NAME_WORDS, NOT_NAMES
+from relay.phi.vocabulary import NON_NAME_WORDS, NOT_NAMES, PERSON_VERBS
 
 ENTITY = "PERSON"
 NAME = "relay:PERSON"
@@ -59,6 +63,12 @@ class Cue(enum.Enum):
     TO = "to"  # Congratulations to <name>
     ADDRESSED = "addressed"  # <name>, your results ... (at the start of a line)
     REPEATED = "repeated"  # a word of a full name found elsewhere in the text
+    FROM = "from"  # New message from <name>
+    BEHALF = "on behalf of"  # on behalf of <name> / care of <name>
+    PERSON_VERB = "person verb"  # <name> called / was seen / has been promoted
+    SUBJECT = "subject"  # <name> will / should / can ...
+    BESIDE = "beside a titled person"  # <name> with Dr. Roe
+    EMAIL = "email"  # <name> ... name.surname@example.org
 
 
 CUE_SCORES: dict[Cue, float] = {
@@ -69,17 +79,27 @@ CUE_SCORES: dict[Cue, float] = {
     Cue.SIGNATURE: 0.45,
     Cue.ADDRESSED: 0.45,
     Cue.REPEATED: 0.5,
+    Cue.BEHALF: 0.45,
+    Cue.PERSON_VERB: 0.45,
+    Cue.BESIDE: 0.45,
+    Cue.EMAIL: 0.45,
     Cue.FOR: 0.3,
     Cue.HEADING: 0.3,
     Cue.TO: 0.3,
+    Cue.FROM: 0.3,
+    Cue.SUBJECT: 0.3,
 }
 """Score of a full name with each cue, before the health boost. The first three say "person"
-outright; the last three are also how mail introduces products, teams and places, so on their
-own they stay under the reporting threshold (0.4)."""
+outright; the last five are also how mail introduces products, teams and places (``for``,
+``to``, ``from``, a heading, ``<Product> will ...``), so on their own they stay under the
+reporting threshold (0.4)."""
 SINGLE_WORD_PENALTY = 0.15
 """Taken off for a single word: one capitalised word is more often not a name than two are."""
 HEALTH_BOOST = 0.15
 """Added in a text with health context, where a missed name is missed PHI."""
+COMBINED_BONUS = 0.15
+"""Added when two different cues say "person" (``Pharmacist note - <name> picked up``): each is
+weak, both together are rarely a product or a team."""
 STRONG_CUES = frozenset({Cue.SALUTATION})
 """Cues after which a name word is checked only against :data:`NOT_NAMES`: "Dear April May,"
 is a name although both words have another use."""
@@ -114,8 +134,13 @@ _BEFORE = {
     Cue.FOR: re.compile(r"(?i)\bfor[ \t]+$"),
     Cue.TO: re.compile(r"(?i)\bto[ \t]+$"),
     Cue.HEADING: re.compile(r"^[ \t]*[A-Za-z][\w'&/ ]{0,40}[ \t][-\u2013\u2014][ \t]+$"),
+    Cue.FROM: re.compile(r"(?i)\bfrom[ \t]+$"),
+    Cue.BEHALF: re.compile(r"(?i)\b(?:on[ \t]+behalf[ \t]+of|in[ \t]+care[ \t]+of|c/o)[ \t]+$"),
 }
 """Cues read on the candidate's line before it."""
+_BEFORE_CHARS = 64
+"""How much of the line before a candidate its cues read: a heading is at most 40 characters and
+a dash, the other cues a few words; reading more would make long lines quadratic."""
 _IDENTIFIERS_AFTER = re.compile(
     r"(?i)(?:'s)?(?:[ \t]*[,(][ \t]*|[ \t]+(?:is|was)[ \t]+|  [ \t]*|\t[ \t]*)"
     r"(?:dob\b|npi\b|dea\b|d\.o\.b|date\s+of\s+birth|born\b|birth\s?date|mrn\b|mr\s?#|medical\s+record|chart\b|"
@@ -124,9 +149,29 @@ _IDENTIFIERS_AFTER = re.compile(
 )
 """``, DOB``, ``(MRN``, ``(chart #``, ``, 92 years old``, `` is a 90-year-old``, ``, NPI``: what
 follows a patient's or a clinician's name in clinical mail (also in the next column)."""
+_AFTER = {
+    Cue.PERSON_VERB: re.compile(
+        r"(?:'s|\u2019s)?[ \t]+"
+        r"(?:(?:has|had|have|was|is|will|has[ \t]+been|was[ \t]+being|will[ \t]+be)[ \t]+)?"
+        rf"(?:{'|'.join(sorted(PERSON_VERBS))})\b"
+    ),
+    Cue.SUBJECT: re.compile(r"[ \t]+(?:will|would|can|could|should|must|might)[ \t]+[a-z]+\b"),
+    Cue.BESIDE: re.compile(
+        r"(?i)[ \t]+(?:with|and|&|to[ \t]+see|sees|saw)[ \t]+(?:dr|mrs?|ms|mx|prof)\.?[ \t]"
+    ),
+}
+"""Cues read right after the candidate."""
+_EMAIL_LOCAL = re.compile(r"([A-Za-z][A-Za-z0-9._-]{1,63})@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_LOCAL_PARTS = re.compile(r"[._-]")
+_LAST_FIRST_GAP = re.compile(r",[ \t]+")
+_LIST_BEFORE = re.compile(r"(?:,|\band|&)[ \t]*$")
+_LIST_AFTER = re.compile(
+    r"[ \t]*(?:,[ \t]*[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?[ \t]*(?:[,.;\n]|and\b|&|$)|,?[ \t]+(?:and|&|or)[ \t])"
+)
+"""``Anna, Maria, Bob and Tom``, ``Tom, Anna, Maria.``: names in a list are not ``Last, First``."""
 _ADDRESSED = re.compile(r"(?i),[ \t]+(?:you|your|you're|we|we've|we're|this\s+is|just|please)\b")
 """``<name>, your results are in``: a line opening with a name that the text then speaks to."""
-_FOLLOWERS = STOP_WORDS - {"and", "or", "nor", "of"}
+_FOLLOWERS = (STOP_WORDS - {"and", "or", "nor", "of"}) | PERSON_VERBS
 """Lower-case words a name may be followed by (``<name> will``, ``to <name> on``); any other
 lower-case word makes the capitalised run a modifier (``for Blue Cross members``)."""
 _AFTER_NAME = re.compile(r"(?:'s|\u2019s)?(?:  |\t|[ ]?(?:[,;:(.!?)\n]|-[ \t]|$)|[ ]([a-z]+)\b)")
@@ -239,10 +284,18 @@ def cues(text: str, found: Candidate) -> list[Cue]:
     a closing line above it)."""
     result = [found.own_cue] if found.own_cue else []
     before = _line_before(text, found.start)
-    result.extend(cue for cue, pattern in _BEFORE.items() if pattern.search(before))
+    near = before[-_BEFORE_CHARS:]  # a cue before a name is short: never rescan a long line
+    result.extend(
+        cue
+        for cue, pattern in _BEFORE.items()
+        if (cue is not Cue.HEADING or len(before) <= _BEFORE_CHARS) and pattern.search(near)
+    )
     after = text[found.end : found.end + 40]
     if _IDENTIFIERS_AFTER.match(after):
         result.append(Cue.IDENTIFIERS_AFTER)
+    result.extend(cue for cue, pattern in _AFTER.items() if pattern.match(after))
+    if any(word.lower() in _email_words(text) for word in found.names if len(word) > 2):
+        result.append(Cue.EMAIL)
     if not before.strip() and _ADDRESSED.match(after):
         result.append(Cue.ADDRESSED)
     if not before.strip() and _SIGNATURE_REST.match(after.split("\n", 1)[0]):
@@ -253,21 +306,37 @@ def cues(text: str, found: Candidate) -> list[Cue]:
 
 
 @functools.lru_cache(maxsize=16)
-def _has_health_context(text: str) -> bool:
+def has_health_context(text: str) -> bool:
     return health.measure([text]).present
+
+
+@functools.lru_cache(maxsize=16)
+def _email_words(text: str) -> frozenset[str]:
+    """The lower-case words of the local parts of the text's email addresses (``jane.roe@``)."""
+    if "@" not in text:
+        return frozenset()
+    return frozenset(
+        part.lower() for match in _EMAIL_LOCAL.finditer(text) for part in _LOCAL_PARTS.split(match.group(1))
+    )
 
 
 def score(text: str, found: Candidate, around: Sequence[Cue]) -> float:
     """The best cue's score, less :data:`SINGLE_WORD_PENALTY` for a lone word, plus
-    :data:`HEALTH_BOOST` in a text about health; 0 when the words are not a name for any cue."""
+    :data:`COMBINED_BONUS` when two kinds of cue hold, plus :data:`HEALTH_BOOST` in a text about
+    health (each at most to the score of a salutation); 0 when the words are not a name for any
+    cue."""
     names = found.names
     best = 0.0
+    held: set[Cue] = set()
     for cue in around:
         strong = cue in STRONG_CUES
         if all(is_name_word(word, strong=strong) for word in names):
             penalty = SINGLE_WORD_PENALTY if len(names) == 1 and not strong else 0.0
             best = max(best, CUE_SCORES[cue] - penalty)
-    if 0.0 < best < CUE_SCORES[Cue.SALUTATION] and _has_health_context(text):
+            held.add(cue)
+    if len(held) > 1:
+        best = max(best, min(CUE_SCORES[Cue.SALUTATION], best + COMBINED_BONUS))
+    if 0.0 < best < CUE_SCORES[Cue.SALUTATION] and has_health_context(text):
         best = min(CUE_SCORES[Cue.SALUTATION], best + HEALTH_BOOST)
     return round(best, 3)
 
@@ -281,7 +350,15 @@ def find_names(
 ) -> list[tuple[int, int, float]]:
     """(start, end, score) of the names in ``text`` that the ``known`` PERSON spans (the
     model's) do not already cover, scores above 0; then, at :data:`CUE_SCORES` ``[REPEATED]``,
-    the other occurrences of the words of every full name known or found at ``min_score``."""
+    the other occurrences of the words of every full name known or found at ``min_score``;
+    ``Last, First`` pairs as one span."""
+    return list(_find_names(text, tuple(known), min_score))
+
+
+@functools.lru_cache(maxsize=16)
+def _find_names(
+    text: str, known: tuple[tuple[int, int], ...], min_score: float
+) -> tuple[tuple[int, int, float], ...]:
     found: list[tuple[int, int, float]] = []
     for run in _runs(text):
         name = candidate(run)
@@ -293,7 +370,36 @@ def find_names(
         if value > 0.0:
             found.append((name.start, name.end, value))
     names = [*known, *((start, end) for start, end, value in found if value >= min_score)]
-    return found + _repeated(text, names)
+    found += _repeated(text, names)
+    return tuple(_last_first(text, known, found, min_score))
+
+
+def _last_first(
+    text: str, known: Sequence[tuple[int, int]], found: list[tuple[int, int, float]], min_score: float
+) -> list[tuple[int, int, float]]:
+    """``found`` with every ``Last, First`` pair of names (known or found) made one span.
+
+    The pair is one word, a comma, one or two words, not inside a list (``Anna, Maria and
+    Bob``). It scores as its better part, the model's :data:`~relay.phi.nlp.NER_SCORE` for a
+    known one, so that the parts the model reported are dropped as contained in it.
+    """
+    scores = {(start, end): NER_SCORE for start, end in known}
+    scores.update({(start, end): value for start, end, value in found if value >= min_score})
+    spans = sorted(scores)
+    merged: list[tuple[int, int, float]] = []
+    parts: set[tuple[int, int]] = set()
+    for first, second in itertools.pairwise(spans):
+        if first in parts or " " in text[first[0] : first[1]] or len(text[second[0] : second[1]].split()) > 2:
+            continue
+        if _LAST_FIRST_GAP.fullmatch(text, first[1], second[0]) is None:
+            continue
+        if _LIST_BEFORE.search(_line_before(text, first[0])) or _LIST_AFTER.match(text, second[1]):
+            continue
+        merged.append((first[0], second[1], max(scores[first], scores[second])))
+        parts.update((first, second))
+    if not merged:
+        return found
+    return [item for item in found if (item[0], item[1]) not in parts] + merged
 
 
 def _repeated(text: str, names: Sequence[tuple[int, int]]) -> list[tuple[int, int, float]]:
@@ -312,32 +418,3 @@ def _repeated(text: str, names: Sequence[tuple[int, int]]) -> list[tuple[int, in
         for match in pattern.finditer(text)
         if not _overlaps(names, match.start(), match.end())
     ]
-
-
-class NameRecognizer(EntityRecognizer):
-    """PERSON from cues around capitalised words (:func:`find_names`), beside the model's NER."""
-
-    def __init__(self, *, min_score: float = DEFAULT_MIN_SCORE) -> None:
-        self.min_score = min_score
-        super().__init__(supported_entities=[ENTITY], name=NAME, supported_language="en")
-
-    def load(self) -> None:
-        pass
-
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts) -> list[RecognizerResult]:
-        if ENTITY not in entities:
-            return []
-        known = [(e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ == ENTITY]
-        return [
-            RecognizerResult(
-                ENTITY,
-                start,
-                end,
-                value,
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: NAME,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
-            for start, end, value in find_names(text, known, min_score=self.min_score)
-        ]

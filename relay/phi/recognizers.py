@@ -11,6 +11,11 @@ turns the specs into Presidio recognizers. Two kinds of pattern are used:
 
 A check digit is a gate, not a proof: a candidate that fails it is dropped, one that passes
 keeps its pattern's score (one random number in ten passes a mod-10 check).
+
+Two recognizers read names rather than patterns: :class:`NameRecognizer` (PERSON from the cues
+of :mod:`relay.phi.names`) and :class:`BirthDateAfterNameRecognizer`, a full date alone in
+parentheses right after a name (``Jane Roe (03/04/1956)``) as DATE_OF_BIRTH, in mail about
+health only: there is no label, the name is the context.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from relay.phi import checksums, dates
+from relay.phi import checksums, dates, names
+from relay.phi.settings import DEFAULT_MIN_SCORE
 
 # Presidio compiles with the ``regex`` module, whose flag values are those of ``re``.
 CASE_SENSITIVE = re.MULTILINE
@@ -75,11 +82,32 @@ def _label(words: str, value: str, guard: str = r"\d") -> str:
     return rf"(?={guard})(?<=(?i:\b(?:{words}){_LABEL_TAIL}))" + value
 
 
+_OTHER_NUMBER_LABEL = (
+    r"claim|invoice|account|acct|order|reference|ref|confirmation|ticket|case|tracking|transaction|"
+    r"receipt|check|room|suite|ext|extension|zip|po"
+)
+"""Labels of numbers that identify no person (``Claim CLM123456789``, ``Invoice 123456``)."""
+
+
+def _not_after(labels: str, value: str, guard: str) -> str:
+    """``value`` unless right after one of ``labels``: a bare candidate labelled as another
+    identifier (``Member ID: M89458318`` is no MRN) or as a claim, invoice ... is not this one.
+    The ``guard`` lookahead keeps the lookbehind to where a value can begin."""
+    return rf"\b(?={guard})(?<!(?i:\b(?:{labels}){_LABEL_TAIL}))" + value
+
+
 def _not_all_same(value: str) -> bool:
     digits = [c for c in value if c.isdigit()]
     return len(digits) >= 4 and len(set(digits)) > 1
 
 
+_NPI_LABEL = r"npi|national\s+provider\s+(?:identifier|id)"
+_DEA_LABEL = r"dea(?:\s+registration)?"
+_MBI_LABEL = r"mbi|medicare(?:\s+(?:beneficiary\s+)?(?:id|number|no\.?|#))?"
+_PLAN_LABEL = (
+    r"(?:member|subscriber|policy(?:holder)?|insurance|insured|medicaid|enrollee|health\s+plan|plan\s+member)"
+    r"\s*(?:id(?:entification)?|number|num\.?|no\.?|#)"
+)
 _MRN_LABEL = (
     r"mrn|mr\s?#|mr\s?no\.?|medical\s+record(?:\s+(?:number|no\.?|#|id))?|chart\s+(?:number|no\.?|#)"
     r"|patient\s+(?:id|number|no\.?|#)|hospital\s+(?:number|no\.?)|record\s+(?:number|no\.?|#)"
@@ -89,7 +117,15 @@ MEDICAL_RECORD_NUMBER = Spec(
     patterns=(
         ("MRN labelled", _label(_MRN_LABEL, r"[A-Z]{0,3}-?\d{5,12}\b", guard=r"[A-Z]{0,3}-?\d"), 0.85),
         ("MRN labelled, grouped", _label(_MRN_LABEL, r"\d{2,4}-\d{2,4}-\d{2,4}\b"), 0.85),
-        ("MRN bare (needs context)", r"\b[A-Z]{0,3}\d{6,10}\b", 0.05),
+        (
+            "MRN bare (needs context)",
+            _not_after(
+                rf"{_PLAN_LABEL}|{_NPI_LABEL}|{_DEA_LABEL}|{_MBI_LABEL}|{_OTHER_NUMBER_LABEL}",
+                r"[A-Z]{0,3}\d{6,10}\b",
+                guard=r"[A-Z]{0,3}\d{6}",
+            ),
+            0.05,
+        ),
     ),
     context=(
         "mrn",
@@ -103,7 +139,6 @@ MEDICAL_RECORD_NUMBER = Spec(
     check=_not_all_same,
 )
 
-_NPI_LABEL = r"npi|national\s+provider\s+(?:identifier|id)"
 US_NPI = Spec(
     entity="US_NPI",
     patterns=(
@@ -124,12 +159,19 @@ US_NPI = Spec(
 )
 
 _DEA = r"[A-Z][A-Z9]\d{7}\b"
-_DEA_LABEL = r"dea(?:\s+registration)?"
 US_DEA_NUMBER = Spec(
     entity="US_DEA_NUMBER",
     patterns=(
         ("DEA labelled", _label(_DEA_LABEL, _DEA, guard=r"[A-Z][A-Z9]\d"), 0.9),
-        ("DEA bare", r"\b[ABCDEFGHJKLMPRSTUX][A-Z9]\d{7}\b", 0.5),
+        (
+            "DEA bare",
+            _not_after(
+                rf"{_MRN_LABEL}|{_PLAN_LABEL}|{_NPI_LABEL}|{_MBI_LABEL}|{_OTHER_NUMBER_LABEL}",
+                r"[ABCDEFGHJKLMPRSTUX][A-Z9]\d{7}\b",
+                guard=r"[A-Z][A-Z9]\d{7}",
+            ),
+            0.5,
+        ),
     ),
     context=("dea", "registration", "prescriber", "controlled substance"),
     check=checksums.dea_valid,
@@ -137,7 +179,6 @@ US_DEA_NUMBER = Spec(
 
 _MBI_PLAIN = rf"[1-9][{_L}][0-9{_L}]\d[{_L}][0-9{_L}]\d[{_L}][{_L}]\d\d"
 _MBI_DASHED = rf"[1-9][{_L}][0-9{_L}]\d-[{_L}][0-9{_L}]\d-[{_L}][{_L}]\d\d"
-_MBI_LABEL = r"mbi|medicare(?:\s+(?:beneficiary\s+)?(?:id|number|no\.?|#))?"
 US_MBI = Spec(
     entity="US_MBI",
     patterns=(
@@ -149,16 +190,16 @@ US_MBI = Spec(
     check=checksums.mbi_valid,
 )
 
-_PLAN_LABEL = (
-    r"(?:member|subscriber|policy(?:holder)?|insurance|insured|medicaid|enrollee|health\s+plan|plan\s+member)"
-    r"\s*(?:id(?:entification)?|number|num\.?|no\.?|#)"
-)
 _PLAN_ID = r"[A-Z0-9](?:[A-Z0-9-]{4,18})[A-Z0-9]\b"
 HEALTH_PLAN_ID = Spec(
     entity="HEALTH_PLAN_ID",
     patterns=(
         ("plan ID labelled", _label(_PLAN_LABEL, _PLAN_ID, guard=r"\b[A-Z0-9-]{0,19}\d"), 0.85),
-        ("plan ID bare (needs context)", r"\b[A-Z]{3}\d{6,12}\b", 0.1),
+        (
+            "plan ID bare (needs context)",
+            _not_after(rf"{_MRN_LABEL}|{_OTHER_NUMBER_LABEL}", r"[A-Z]{3}\d{6,12}\b", guard=r"[A-Z]{3}\d{6}"),
+            0.1,
+        ),
     ),
     context=("member", "subscriber", "policy", "insurance", "insured", "medicaid", "health plan", "payer"),
     check=_not_all_same,
@@ -173,12 +214,22 @@ ICD10_CODE = Spec(
         ("ICD-10 labelled", _label(_ICD_LABEL, _ICD, guard=r"[A-Z]\d"), 0.85),
         ("ICD-10 with decimals (needs context)", r"\b[A-Z]\d[0-9AB]\.[0-9A-Z]{1,4}\b", 0.3),
         ("ICD-10 category (needs context)", r"\b[A-Z]\d[0-9AB]\b", 0.1),
+        ("ICD-10 in parentheses after words", r"(?<=[a-z][ \t]\()[A-Z]\d[0-9AB]\.[0-9A-Z]{1,4}(?=\))", 0.45),
     ),
     context=("icd", "diagnosis", "diagnoses", "diagnosed", "dx", "diagnostic"),
     check=checksums.icd10_valid,
 )
 
 _CPT = r"(?:\d{5}|\d{4}[FT]|[A-CEG-HJ-MP-TV]\d{4})\b"
+
+
+def _after_service(guard: str, value: str, *, opening: str = "") -> str:
+    """``value`` right after a lower-case word (and ``opening``) that is not the label of another
+    number: how bills and letters cite a code after the service (``colonoscopy 45378 - $197.63``,
+    ``office visit (99203)``). The ``guard`` lookahead is tried first, as in :func:`_label`."""
+    return rf"(?={guard})(?<=[a-z][ \t]{opening})(?<!(?i:\b(?:{_OTHER_NUMBER_LABEL})[ \t]{opening}))" + value
+
+
 _CPT_LABEL = r"cpt(?:\s+code)?|hcpcs(?:\s+code)?|procedure\s+code"
 CPT_CODE = Spec(
     entity="CPT_CODE",
@@ -186,6 +237,8 @@ CPT_CODE = Spec(
         ("CPT labelled", _label(_CPT_LABEL, _CPT, guard=r"[A-Z]?\d"), 0.85),
         ("CPT category I (needs context)", r"\b\d{5}\b", 0.05),
         ("CPT II/III or HCPCS (needs context)", r"\b(?:\d{4}[FT]|[A-CEG-HJ-MP-TV]\d{4})\b", 0.2),
+        ("CPT in parentheses after a service", _after_service(r"\w{5}\)", _CPT, opening=r"\("), 0.45),
+        ("CPT before a charge", _after_service(r"\w{5}[ \t]{1,3}[-\u2013:]?[ \t]{0,3}\$\d", _CPT), 0.45),
     ),
     context=("cpt", "hcpcs", "procedure code", "billed", "billing code", "modifier", "claim line"),
     check=checksums.cpt_valid,
@@ -265,3 +318,93 @@ def healthcare_recognizers(min_score: float) -> list[tuple[PatternRecognizer, bo
         if weak:
             built.append((CheckedPatternRecognizer(spec, weak, name=f"relay:{spec.entity}:context"), True))
     return built
+
+
+BIRTH_DATE_ENTITY = "DATE_OF_BIRTH"
+BIRTH_DATE_NAME = "relay:DATE_OF_BIRTH:after-name"
+BIRTH_DATE_SCORE = 0.6
+"""A date alone in parentheses after a patient's name is a birth date far more often than not,
+but without a label it is less sure than ``DOB:`` (0.9)."""
+
+
+class NameRecognizer(EntityRecognizer):
+    """PERSON from cues around capitalised words (:func:`relay.phi.names.find_names`), beside the
+    model's NER."""
+
+    def __init__(self, *, min_score: float = DEFAULT_MIN_SCORE) -> None:
+        self.min_score = min_score
+        super().__init__(supported_entities=[names.ENTITY], name=names.NAME, supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts) -> list[RecognizerResult]:
+        if names.ENTITY not in entities:
+            return []
+        known = [(e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ == names.ENTITY]
+        return [
+            RecognizerResult(
+                names.ENTITY,
+                start,
+                end,
+                value,
+                recognition_metadata={
+                    RecognizerResult.RECOGNIZER_NAME_KEY: names.NAME,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                },
+            )
+            for start, end, value in names.find_names(text, known, min_score=self.min_score)
+        ]
+
+
+_DATE_IN_PARENTHESES = re.compile(rf"[ \t]?\(({dates.DATE_PATTERN})\)", re.IGNORECASE)
+
+
+def birth_dates_after_names(
+    text: str, known: Sequence[tuple[int, int]] = (), *, min_score: float = DEFAULT_MIN_SCORE
+) -> list[tuple[int, int]]:
+    """(start, end) of each calendar date standing alone in parentheses right after a name (known
+    or found at ``min_score``), in a text with health context; none elsewhere."""
+    if "(" not in text or not names.has_health_context(text):
+        return []
+    ends = {end for _start, end in known}
+    ends.update(
+        end for _start, end, value in names.find_names(text, known, min_score=min_score) if value >= min_score
+    )
+    found = []
+    for end in sorted(ends):
+        match = _DATE_IN_PARENTHESES.match(text, end)
+        if match is not None and dates.is_calendar_date(match.group(1)):
+            found.append(match.span(1))
+    return found
+
+
+class BirthDateAfterNameRecognizer(EntityRecognizer):
+    """DATE_OF_BIRTH for ``<name> (<date>)`` (:func:`birth_dates_after_names`)."""
+
+    def __init__(self, *, min_score: float = DEFAULT_MIN_SCORE) -> None:
+        self.min_score = min_score
+        super().__init__(
+            supported_entities=[BIRTH_DATE_ENTITY], name=BIRTH_DATE_NAME, supported_language="en"
+        )
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts) -> list[RecognizerResult]:
+        if BIRTH_DATE_ENTITY not in entities:
+            return []
+        known = [(e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ == names.ENTITY]
+        return [
+            RecognizerResult(
+                BIRTH_DATE_ENTITY,
+                start,
+                end,
+                BIRTH_DATE_SCORE,
+                recognition_metadata={
+                    RecognizerResult.RECOGNIZER_NAME_KEY: BIRTH_DATE_NAME,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                },
+            )
+            for start, end in birth_dates_after_names(text, known, min_score=self.min_score)
+        ]

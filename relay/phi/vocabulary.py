@@ -74,3 +74,15 @@ NON_NAME_WORDS = OPENERS | NEVER_NAMES | NOT_NAMES | frozenset(_OTHER_USES.split
 """Every word above, and capitalised words with another use in mail: months, the words of
 organisations, places, headings, departments and roles. None of them is taken for a name, or a
 part of one, on weak evidence."""
+
+_PERSON_VERBS = """
+    picked called calls phoned texted emailed said says told asked asks wrote writes reports reported
+    states stated denies denied complains complained presented presents arrived missed declined
+    tolerated feels felt seen admitted discharged counseled counselled promoted retiring retired
+    joined joins thanked shared needs wants prefers lives lived returned returns celebrates
+    celebrated agreed requested scheduled cancelled canceled rescheduled visited underwent started
+    stopped
+"""
+PERSON_VERBS = frozenset(_PERSON_VERBS.split())
+"""Verbs whose subject is a person in mail (``<name> called``, ``<name> was seen``,
+``<name> has been promoted``): after a capitalised run, a cue that it names someone."""
