@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages the tests drive for real (swaks as an SMTP client).
-TEST_DEBS := swaks prometheus
+# Debian packages the tests drive for real (swaks as an SMTP client, unbound as the validating resolver
+# for DANE, promtool from prometheus for the alert rules).
+TEST_DEBS := swaks prometheus unbound
 # Debian packages the benchmark uses (Postfix's smtp-source/smtp-sink and the Postfix baseline).
 BENCH_DEBS := postfix
 
