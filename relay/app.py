@@ -174,16 +174,16 @@ class RelayNode:
         )
 
     async def _start_phi(self) -> Analyzer:
-        """The analysis processes, before we listen; with PHI detection on, each loads the
-        language model once. With it off, they extract only the messages too big to extract
-        inline (``SmallInline``)."""
+        """The analysis processes: with PHI detection on, started before we listen, each loading
+        the language model once. With it off, they only extract the messages too big to extract
+        inline (``SmallInline``), and start when the first one arrives."""
         self._phi = PhiPool(self.config.phi)
-        await self._phi.start()
         if self.config.phi.enabled:
+            await self._phi.start()
             log.info("event=phi_ready workers=%d model=%s", self.config.phi.workers, self.config.phi.model)
             return self._phi
         log.warning("event=phi_disabled effect=every_message_unscannable")
-        return SmallInline(self._phi)
+        return SmallInline(self._phi)  # its pool starts with the first message too big for inline
 
     async def _start_delivery(self, resolver: MxResolver) -> tuple[GroupCommitter, Scheduler]:
         """Open the spool (recovering it first), then its writer thread and the scheduler."""

@@ -245,6 +245,17 @@ async def test_small_messages_are_extracted_inline_as_the_pool_would(extracting:
     assert inline[0].subject == "small" and inline[1] == PhiResult(unscannable=True)
 
 
+async def test_an_unstarted_pool_starts_with_the_first_message_too_big_for_inline() -> None:
+    """With PHI detection off the relay does not start the pool: most mail never needs it."""
+    pool = PhiPool(PhiSettings(enabled=False, workers=1))
+    try:
+        data = b"Subject: big\r\n\r\n" + b"line of text\r\n" * 100
+        facts, phi = await SmallInline(pool, max_size=100).analyze(data)
+        assert facts == extract(data).facts and phi == PhiResult(unscannable=True)
+    finally:
+        await pool.stop()
+
+
 async def test_extraction_over_budget_is_not_judged_and_the_pool_goes_on(extracting: PhiPool) -> None:
     """Without its headers and attachments a message cannot be judged by the policy: the
     pipeline error becomes 451 4.3.0 in the session (the sender retries), never a 250."""

@@ -240,7 +240,9 @@ class PhiPool:
         return self._warming
 
     async def start(self) -> None:
-        """Start every worker and wait until each has loaded the engine."""
+        """Start every worker and wait until each has loaded the engine. Optional: a pool not
+        started starts its workers on first use (what the relay does with PHI detection off,
+        where only messages too big to extract inline need them)."""
         warming = self._launch()
         try:
             await warming
@@ -292,8 +294,6 @@ class PhiPool:
         self, work: Callable[[Work, float], Answer], payload: Work, budget: float | None
     ) -> Answer | _NoAnswer:
         """Run ``work(payload, budget)`` in a free, ready worker, or say why it could not."""
-        if self._executor is None or self._warming is None:
-            raise RuntimeError("PhiPool used before start()")
         budget = budget or self.settings.time_budget
         try:
             async with asyncio.timeout(budget):
@@ -302,8 +302,11 @@ class PhiPool:
             return _NoAnswer(f"no PHI scanner free within the {budget:g} s budget")
         try:
             try:
+                warming = self._warming
+                if self._executor is None or warming is None:
+                    warming = self._launch()  # not started yet: the wait counts in the budget
                 async with asyncio.timeout(budget):
-                    await asyncio.shield(self._warming)
+                    await asyncio.shield(warming)
             except TimeoutError:
                 return _NoAnswer(f"the PHI scanner processes were not ready within the {budget:g} s budget")
             except RelayError:
