@@ -248,3 +248,86 @@ def test_health_signal_counts_each_term_once_across_segments() -> None:
 )
 def test_clinical_names(span: str, clinical: bool) -> None:
     assert health.is_clinical_name(span) is clinical
+
+
+# -- whose health: an audience and a clinician's work (relay.phi.subject) -------------------
+
+BROADCAST = HealthSignal(weight=2.0, terms=2, broadcast=True)
+"""Health context in mail to an audience, with nothing about an individual."""
+BROADCAST_PERSONAL = HealthSignal(weight=2.0, terms=2, broadcast=True, personal=True)
+
+
+@pytest.mark.parametrize(
+    ("findings", "signal", "phi"),
+    [
+        ([f("PERSON")], BROADCAST, False),
+        ([f("PERSON"), f("PHONE_NUMBER", start=10)], BROADCAST, False),
+        ([f("PERSON")], BROADCAST_PERSONAL, True),
+        ([f("PERSON"), f("DATE_OF_BIRTH", start=10)], BROADCAST, True),
+        ([f("AGE_OVER_89")], BROADCAST, True),
+        ([f("PERSON"), f("MEDICAL_RECORD_NUMBER", start=10)], BROADCAST, True),
+        ([f("PERSON")], CLINICAL, True),
+    ],
+    ids=[
+        "speaker-name",
+        "speaker-and-contact-phone",
+        "announcement-about-someone",
+        "birth-date-is-about-someone",
+        "great-age-is-about-someone",
+        "patient-identifier-decides-alone",
+        "no-audience-marker",
+    ],
+)
+def test_names_in_mail_to_an_audience(findings: list[Finding], signal: HealthSignal, phi: bool) -> None:
+    result = decide(findings, signal)
+    assert result.contains_phi is phi
+    assert result.health_context
+    assert len(result.findings) == len(findings)  # every identifier is reported whatever the verdict
+
+
+@pytest.mark.parametrize(
+    ("text", "personal", "broadcast"),
+    [
+        ("Your A1c was 8.1 and your metformin dose goes up.", True, False),
+        ("Spoke with the patient; she has chest pain since Tuesday.", True, False),
+        ("A 94yo man with metastatic cancer.", True, False),
+        ("the new bp pill makes me cough at night", True, False),
+        ("His daughter wants the admission visit tomorrow.", True, False),
+        ("She was admitted overnight.", True, False),
+        ("When a patient with type 2 diabetes has an A1c above goal, code E11.65.", False, False),
+        ("Dr. Lee will see patients with heart failure Tuesday through Friday.", False, False),
+        ("Join Dr. Lee for a free webinar on heart failure. Register today.", False, True),
+        ("Please join me in welcoming Dr. Lee, who joins our cardiology group.", False, True),
+        ("Grand Rounds: Dr. Lee will speak on hypertension. Lunch provided.", False, True),
+        ("FOR IMMEDIATE RELEASE: a new infusion center opens. Media contact: Jo Roe.", False, True),
+        ("Quality corner: our diabetic eye exam rate is 58%.", False, True),
+        ("Dr. Lee's DEA registration expires; cardiology credentialing needs the NPI.", False, True),
+        ("Join us to welcome Dr. Lee. Her patient, Jo Roe, was admitted.", True, True),
+    ],
+    ids=[
+        "your-results",
+        "the-patient-she",
+        "age-in-years",
+        "first-person-symptom",
+        "family-member",
+        "clinical-event",
+        "a-patient-in-general",
+        "patients-in-general",
+        "webinar",
+        "new-physician",
+        "speaker",
+        "press-release",
+        "department-rate",
+        "credentialing",
+        "announcement-about-someone",
+    ],
+)
+def test_whose_health(text: str, personal: bool, broadcast: bool) -> None:
+    signal = health.measure([text])
+    assert signal.terms > 0
+    assert (signal.personal, signal.broadcast) == (personal, broadcast)
+
+
+def test_no_health_words_no_subject() -> None:
+    signal = health.measure(["Please join me in welcoming Jo Roe to the finance team."])
+    assert (signal.present, signal.personal, signal.broadcast) == (False, False, False)

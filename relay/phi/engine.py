@@ -8,7 +8,9 @@ suffix list and load recognizers for countries we do not serve:
   :class:`~relay.phi.nlp.NerOnlySpacyNlpEngine`;
 * the registry holds exactly the built-ins of :mod:`relay.phi.builtins`, the healthcare pack
   of :mod:`relay.phi.recognizers`, the name-cue PERSON recognizer (:mod:`relay.phi.names`)
-  and the DATE_OF_BIRTH-after-a-name recognizer and the NER recognizer;
+  the DATE_OF_BIRTH-after-a-name recognizer, the clinical codes cited without a label
+  (:mod:`relay.phi.codes`), the member IDs a payer announces (:mod:`relay.phi.plan_ids`) and the
+  NER recognizer;
 * context comes from :class:`~relay.phi.context_window.WindowContextEnhancer`.
 
 :class:`PhiSettings` gathers the knobs (see docs/phi.md).
@@ -32,8 +34,10 @@ from relay.phi.builtins import (
     ner_recognizer,
     offline_tld_extractor,
 )
+from relay.phi.codes import ClinicalCodeRecognizer
 from relay.phi.context_window import WindowContextEnhancer
 from relay.phi.nlp import NerOnlySpacyNlpEngine
+from relay.phi.plan_ids import PlanIdRecognizer
 from relay.phi.recognizers import BirthDateAfterNameRecognizer, NameRecognizer, healthcare_recognizers
 from relay.phi.settings import PhiSettings
 
@@ -98,6 +102,8 @@ def build_engine(settings: PhiSettings | None = None) -> Engine:
         gates.append((recognizer, gate))
     gates.append((NameRecognizer(min_score=settings.min_score), always))
     gates.append((BirthDateAfterNameRecognizer(min_score=settings.min_score), has_digit))
+    gates.append((ClinicalCodeRecognizer(), has_digit))
+    gates.append((PlanIdRecognizer(), has_digit))
     for recognizer, needs_context in healthcare_recognizers(settings.min_score):
         gate = AllOf(has_digit, Mentions(recognizer.context)) if needs_context else has_digit
         gates.append((recognizer, gate))

@@ -15,9 +15,12 @@ Pure functions over strings; the lexicon is deliberately small and documented in
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from relay.phi import subject
 
 STRONG = 1.0
 WEAK = 0.4
@@ -259,6 +262,10 @@ class HealthSignal:
 
     weight: float = 0.0
     terms: int = 0
+    personal: bool = False
+    """Whether the health talk is about an individual (:mod:`relay.phi.subject`)."""
+    broadcast: bool = False
+    """Whether the message speaks to an audience or of a clinician's work (:mod:`relay.phi.subject`)."""
 
     @property
     def present(self) -> bool:
@@ -280,12 +287,19 @@ def _is_clinical_by_ending(word: str) -> bool:
     return len(word) >= _MIN_STEM_WORD and word.endswith(_CLINICAL_SUFFIXES) and word not in _NOT_CLINICAL
 
 
+def is_clinical_term(word: str) -> bool:
+    """A lower-case word that weighs as a clinical term (lexicon, INN stem or medical ending)."""
+    return word in _STRONG_WORDS or _is_drug_by_stem(word) or _is_clinical_by_ending(word)
+
+
 def measure(texts: Iterable[str]) -> HealthSignal:
     """The health signal of a whole message (all its segments), each distinct term once."""
     strong: set[str] = set()
     weak: set[str] = set()
+    personal = broadcast = False
     for text in texts:
-        words = _WORD.findall(text.lower())
+        lower = text.lower()
+        words = _WORD.findall(lower)
         for index, word in enumerate(words):
             if word in _STRONG_WORDS or _is_drug_by_stem(word) or _is_clinical_by_ending(word):
                 strong.add(word)
@@ -298,9 +312,34 @@ def measure(texts: Iterable[str]) -> HealthSignal:
                         strong.add(phrase)
                     elif phrase in _WEAK_PHRASE_SET:
                         weak.add(phrase)
-        if (dose := _DOSE.search(text.lower())) is not None:
+        if (dose := _DOSE.search(lower)) is not None:
             strong.add(dose.group())
-    return HealthSignal(weight=STRONG * len(strong) + WEAK * len(weak), terms=len(strong) + len(weak))
+        if strong or weak:
+            personal = personal or subject.is_personal(lower, is_clinical_term)
+            broadcast = broadcast or subject.is_broadcast(lower)
+    return HealthSignal(
+        weight=STRONG * len(strong) + WEAK * len(weak),
+        terms=len(strong) + len(weak),
+        personal=personal,
+        broadcast=broadcast,
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def has_context(text: str) -> bool:
+    """Whether one text alone has health context (cached: several recognizers ask per text)."""
+    return measure([text]).present
+
+
+_BILLED_VISITS = " visit exam consult consultation injection vaccine screening panel test"
+_PROCEDURE_WORDS = frozenset((_PROCEDURES + _LABS + _BILLED_VISITS).split())
+_PROCEDURE_ENDINGS = ("ectomy", "otomy", "oscopy", "plasty", "graphy", "gram")
+
+
+def is_procedure(word: str) -> bool:
+    """True for a procedure, test or visit that a CPT code right after it bills (``mammogram``)."""
+    lower = word.lower()
+    return lower in _PROCEDURE_WORDS or (len(lower) >= _MIN_STEM_WORD and lower.endswith(_PROCEDURE_ENDINGS))
 
 
 def is_clinical_name(span: str) -> bool:

@@ -305,9 +305,7 @@ def cues(text: str, found: Candidate) -> list[Cue]:
     return result
 
 
-@functools.lru_cache(maxsize=16)
-def has_health_context(text: str) -> bool:
-    return health.measure([text]).present
+has_health_context = health.has_context
 
 
 @functools.lru_cache(maxsize=16)

@@ -104,6 +104,7 @@ _WORD_BEFORE = re.compile(r"([\w.]+)[.!?]*[\"')\]]*[ \t]+$")
 _CAPITALISED = re.compile(r"(?<![\w'\u2019])[A-Z][A-Za-z'\u2019-]*(?!\w)")
 _FIRST_WORD = re.compile(r"[^\W\d_]+")
 _TOKEN = re.compile(r"\S+")
+_DETERMINER_AFTER = re.compile(r"\s+(?:the|a|an|this|these|those|your|our|all|each|every)\s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,13 +135,16 @@ def _may_be_a_name(span: str, after: str) -> bool:
     """False for the model's "PERSON"s that cannot be one: drugs and eponymous diseases
     ("Metformin", "Crohn", "Vitamin D"), anything with a digit ("Hemoglobin 10.9", "Claim
     CLM123"), and a lone word that is an acronym ("RSVP"), has another use in mail ("Agenda",
-    "Mar") or labels a field (``Caller:``, told by the colon right ``after`` it)."""
+    "Mar"), labels a field (``Caller:``, told by the colon right ``after`` it) or is a verb
+    before its object (``Bill the visit``: a lone word followed by a determiner)."""
     if is_clinical_name(span) or any(char.isdigit() for char in span):
         return False
     words = span.split()
     if len(words) > 1:
         return True
     word = words[0]
+    if _DETERMINER_AFTER.match(after):
+        return False  # "Bill the patient", "Call your pharmacy": a verb, not a name
     return not (word.isupper() or word.lower() in NON_NAME_WORDS or after.startswith(":"))
 
 
@@ -250,7 +254,7 @@ class NerOnlySpacyNlpEngine(SpacyNlpEngine):
             label = mapping.get(ent.label_, ent.label_)
             if ent.label_ in ignored or label in ignored:
                 continue
-            if label == "PERSON" and not _may_be_a_name(ent.text, doc.text[ent.end_char : ent.end_char + 1]):
+            if label == "PERSON" and not _may_be_a_name(ent.text, doc.text[ent.end_char : ent.end_char + 12]):
                 continue
             if label == "LOCATION" and ent.text in _CREDENTIALS and doc.text[: ent.start_char].endswith(", "):
                 continue  # "Maria Garcia, MD" is a doctor, not Maryland

@@ -105,11 +105,12 @@ _NPI_LABEL = r"npi|national\s+provider\s+(?:identifier|id)"
 _DEA_LABEL = r"dea(?:\s+registration)?"
 _MBI_LABEL = r"mbi|medicare(?:\s+(?:beneficiary\s+)?(?:id|number|no\.?|#))?"
 _PLAN_LABEL = (
-    r"(?:member|subscriber|policy(?:holder)?|insurance|insured|medicaid|enrollee|health\s+plan|plan\s+member)"
+    r"(?:member|subscriber|policy(?:holder)?|insurance|ins\.?|insured|medicaid|enrollee|health\s+plan|plan\s+member)"
     r"\s*(?:id(?:entification)?|number|num\.?|no\.?|#)"
 )
 _MRN_LABEL = (
     r"mrn|mr\s?#|mr\s?no\.?|medical\s+record(?:\s+(?:number|no\.?|#|id))?|chart\s+(?:number|no\.?|#)"
+    r"|med\.?\s+rec\.?(?:\s+(?:number|no\.?|#))?"
     r"|patient\s+(?:id|number|no\.?|#)|hospital\s+(?:number|no\.?)|record\s+(?:number|no\.?|#)"
 )
 MEDICAL_RECORD_NUMBER = Spec(

@@ -5,8 +5,10 @@ HIPAA's PHI is individually identifiable *health* information. So the rule is:
 * a **patient identifier** (MEDICAL_RECORD_NUMBER, HEALTH_PLAN_ID, US_MBI, US_SSN) is PHI on its
   own: it exists to identify a person in a health (or high-risk) record;
 * a **person identifier** (a name, date of birth, age over 89, phone, email, card, licence,
-  passport, bank or tax number) is PHI only *with health context*: a colleague's name in a
-  budget mail is not PHI, the same name next to "your A1c results" is;
+  passport, bank or tax number) is PHI only *with health context about someone*: a colleague's
+  name in a budget mail is not PHI, the same name next to "your A1c results" is; a webinar's
+  speaker or a newsletter's author in mail that says nothing of an individual's health is not
+  (:mod:`relay.phi.subject`);
 * **provider identifiers** (US_NPI, US_DEA_NUMBER) identify clinicians and pharmacies, not
   patients: they never decide on their own, they only add (weak) health context;
 * **clinical codes** (ICD10_CODE, CPT_CODE, NDC_CODE) describe care: strong health context;
@@ -78,6 +80,19 @@ def _best(findings: Sequence[Finding], role: Role) -> float:
     return max((f.score for f in findings if role_of(f.entity_type) is role), default=0.0)
 
 
+_PERSONAL_TYPES = frozenset({"DATE_OF_BIRTH", "AGE_OVER_89"})
+"""Person identifiers that describe the body of whom they identify: always about someone."""
+
+
+def _about_someone(deciding: Sequence[Finding], signal: HealthSignal) -> bool:
+    """Whether the health context can be about a person the message identifies: not when the
+    message speaks to an audience or of a clinician's work (a webinar's speaker, a new physician,
+    a newsletter's author) and nothing in it is about an individual's health."""
+    if not signal.broadcast or signal.personal:
+        return True
+    return any(f.entity_type in _PERSONAL_TYPES for f in deciding)
+
+
 def summarize(findings: Sequence[Finding]) -> tuple[FindingSummary, ...]:
     """Count and best score per entity type, in name order (what policies match on)."""
     counts: dict[str, int] = {}
@@ -105,7 +120,9 @@ def decide(
     score and ``q`` the best person-identifier score (findings under ``min_score`` ignored):
 
     * patient identifier found: ``phi_score = 0.5 + 0.5 * max(p, q * s)``;
-    * person identifier with health context: ``phi_score = 0.5 + 0.5 * q * s``;
+    * person identifier with health context about someone (not mail to an audience or about a
+      clinician's work unless it is also about an individual's health, or the identifier is a
+      birth date or a great age): ``phi_score = 0.5 + 0.5 * q * s``;
     * otherwise ``phi_score = 0.25 * q + 0.2 * s`` (under 0.5: how close the message came).
     """
     deciding = [f for f in findings if f.score >= min_score]
@@ -119,7 +136,7 @@ def decide(
 
     if patient > 0.0:
         score = PHI_THRESHOLD + 0.5 * max(patient, person * strength)
-    elif person > 0.0 and health_context:
+    elif person > 0.0 and health_context and _about_someone(deciding, signal):
         score = PHI_THRESHOLD + 0.5 * person * strength
     else:
         score = 0.25 * person + 0.2 * strength

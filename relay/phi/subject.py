@@ -1,0 +1,91 @@
+"""Is the health talk of a message about an individual?
+
+A name next to health words is PHI when the health words are about someone: *your* results,
+*the patient's* refill, *she* was admitted, *my* new pill makes *me* cough, a *94yo* man. A
+newsletter quoting its chief medical officer on sepsis bundles, a webinar led by a cardiologist,
+a press release quoting a medical director or a welcome mail for a new physician name people
+and talk about health, but about no one's health. :func:`is_personal` tells the two apart from
+the wording alone, with markers a clinician would name:
+
+* a patient referred to as one (``the patient``, ``your patient``, ``pt``, ``Patient:``);
+* a person's age as clinical notes give it (``94yo``, ``59-year-old``, ``92 y/o``);
+* clinical events that happen to someone (``was admitted``, ``discharged``, ``diagnosed with``,
+  ``presented with``, ``denies``, ``tested positive``, ``came back positive``, ``refill``);
+* a family member of someone (``his daughter``, ``Kwame's son``);
+* a pronoun (``he``, ``she``, ``I``, ``my``, ``you``, ``your`` ...) in the same sentence as a
+  clinical term or a symptom (``your A1c``, ``makes me cough``, ``he fell``).
+
+A generic ``a patient with diabetes`` or ``see patients`` is not a marker: guidelines, coding
+tips and announcements speak of patients in general. Pure functions over strings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+_PATIENT = re.compile(
+    r"\b(?:(?:the|this|that|your|our|my|his|her|their)\s+(?:patient|pt)(?:'s)?\b(?!s)|pt\b\.?\s|"
+    r"patient\s*(?:name\s*)?:|\(patient\))"
+)
+_AGE = re.compile(r"\b\d{1,3}\s?(?:yo|y/o|y\.o\.|-?years?-old|\s?years?\s+old|-?months?-old|yo\s?[mf])\b")
+_EVENTS = re.compile(
+    r"\b(?:was|were|is|been|got|get|being)\s+(?:admitted|discharged|diagnosed|seen|treated|transferred|"
+    r"hospitali[sz]ed|readmitted)\b|\b(?:diagnosed\s+with|presented\s+with|presents\s+with|complains\s+of|"
+    r"c/o|denies|tested\s+(?:positive|negative)|came\s+back\s+(?:positive|negative|normal|abnormal|elevated)|"
+    r"refills?\s+(?:for|of|request)|history\s+of|hx\s+of|follow[- ]up\s+with)\b"
+)
+_FAMILY = re.compile(
+    r"(?:'s|\b(?:his|her|their|my|your))\s+(?:daughter|son|wife|husband|mother|father|mom|dad|"
+    r"spouse|caregiver|guardian|parent|parents|child|baby|grandson|granddaughter|sister|brother)\b"
+)
+_POSSESSED_CARE = re.compile(
+    r"\b(?:your|my|his|her|their)\s+(?:[a-z-]+\s+)?(?:labs?|results?|appointments?|visit|procedure|surgery|"
+    r"medications?|meds|prescriptions?|refills?|dose|scan|tests?|x-ray|imaging|follow-up|treatment|"
+    r"diagnosis|condition|symptoms|chart|records?|doctor|physician|provider|nurse|therapy|care|"
+    r"claim|bill|balance|copay|coverage|blood|pressure|levels?|pill|shots?|vaccines?)\b"
+)
+_BROADCAST = re.compile(
+    r"\b(?:join\s+(?:us|me)|please\s+join|webinars?|register\s+(?:today|now|here|online|by)|rsvp|"
+    r"grand\s+rounds|cmes?|ceus?|continuing\s+(?:medical\s+)?education|speakers?|keynote|"
+    r"will\s+(?:speak|present|lead|host|moderate|teach)|presenting|seminars?|workshops?|symposium|"
+    r"conference|seats\s+are\s+limited|for\s+immediate\s+release|press\s+release|media\s+contact|"
+    r"newsletter|unsubscribe|welcom(?:e|ing)\s+(?:dr\b|our\s+new|new)|joins\s+(?:us|our|the)|"
+    r"credential(?:ing|ed)|license\s+renewal|health\s+fair|classes|class\s+on|sign\s+up|"
+    r"from\s+the\s+(?:chief|ceo|cmo|president|medical\s+director|desk)|all[- ]staff|town\s+hall|"
+    r"open\s+house|ribbon\s+cutting|corner|column|spotlight|bulletin|digest|"
+    r"quality\s+(?:measures?|metrics?|improvement|report)|our\s+(?:[a-z-]+\s+){0,4}rates?)\b"
+)
+"""Mail to an audience (events, speakers, press, newsletters and their columns, classes, a
+department's quality rates) or about a clinician's work (a new physician, credentialing): names
+in it are speakers, hosts, authors and staff."""
+_PRONOUN = re.compile(r"\b(?:he|she|him|his|her|hers|i|i'm|i've|me|my|you|your|you're)\b")
+_SENTENCE = re.compile(r"[^.!?\n]+")
+_WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
+
+_SYMPTOM_WORDS = """
+    pain fever cough coughing rash fatigue tired headache headaches swelling swollen bleeding dizzy
+    dizziness faint fainted injury wound infection fell fall vomiting nausea chills sore itchy
+    itching shortness breath breathing sleep sleeping ache aches sick ill worse better
+"""
+SYMPTOMS = frozenset(_SYMPTOM_WORDS.split())
+"""Words of a complaint: with a pronoun, what a patient says of themself."""
+
+
+def is_broadcast(text: str) -> bool:
+    """Whether ``text`` (lower case) is addressed to an audience or about a clinician's work."""
+    return _BROADCAST.search(text) is not None
+
+
+def is_personal(text: str, is_clinical: Callable[[str], bool]) -> bool:
+    """Whether ``text`` (lower case) talks about an individual's health; ``is_clinical`` tells a
+    clinical term (:mod:`relay.phi.health`)."""
+    if any(p.search(text) for p in (_PATIENT, _AGE, _EVENTS, _FAMILY, _POSSESSED_CARE)):
+        return True
+    for sentence in _SENTENCE.finditer(text):
+        part = sentence.group()
+        if _PRONOUN.search(part) is None:
+            continue
+        if any(word in SYMPTOMS or is_clinical(word) for word in _WORD.findall(part)):
+            return True
+    return False
