@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from relay.phi.scanner import PhiScanner
 CORPUS = Path(__file__).parent / "data" / "phi_corpus.jsonl"
 HOLDOUT = CORPUS.with_name("phi_holdout.jsonl")
 BLIND = CORPUS.with_name("phi_blind.jsonl")
+BLIND2 = CORPUS.with_name("phi_blind2.jsonl")
 KINDS = {
     "appointment-reminder",
     "lab-result",
@@ -206,9 +208,13 @@ def _generated(generator: str) -> list[str]:
     spec = importlib.util.spec_from_file_location(generator, CORPUS.with_name(f"{generator}.py"))
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    written: list[str] = []
-    module.main(written.append)
+    sys.modules[generator] = module  # dataclasses look their module up there
+    try:
+        spec.loader.exec_module(module)
+        written: list[str] = []
+        module.main(written.append)
+    finally:
+        del sys.modules[generator]
     return written
 
 
@@ -228,6 +234,14 @@ def test_blind_corpus_is_what_its_generator_writes_and_well_formed() -> None:
     assert len(blind) == 200
     assert {span.label for e in blind for span in e.spans} <= SCORED_TYPES
     assert not any(s.label == "PERSON" for e in blind if e.kind == CLINICAL_NO_IDENTIFIER for s in e.spans)
+
+
+def test_second_blind_corpus_is_what_its_generator_writes_and_well_formed() -> None:
+    assert _generated("make_phi_blind2") == [BLIND2.read_text(encoding="utf-8")]
+    with BLIND2.open(encoding="utf-8") as lines:
+        blind = parse_corpus(lines, str(BLIND2))
+    assert len(blind) == 231
+    assert {span.label for e in blind for span in e.spans} <= SCORED_TYPES
 
 
 def test_holdout_is_well_formed_and_shares_no_name_with_the_corpus() -> None:
