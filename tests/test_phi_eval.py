@@ -30,6 +30,7 @@ CORPUS = Path(__file__).parent / "data" / "phi_corpus.jsonl"
 HOLDOUT = CORPUS.with_name("phi_holdout.jsonl")
 BLIND = CORPUS.with_name("phi_blind.jsonl")
 BLIND2 = CORPUS.with_name("phi_blind2.jsonl")
+BLIND3 = CORPUS.with_name("phi_blind3.jsonl")
 KINDS = {
     "appointment-reminder",
     "lab-result",
@@ -236,11 +237,16 @@ def test_blind_corpus_is_what_its_generator_writes_and_well_formed() -> None:
     assert not any(s.label == "PERSON" for e in blind if e.kind == CLINICAL_NO_IDENTIFIER for s in e.spans)
 
 
-def test_second_blind_corpus_is_what_its_generator_writes_and_well_formed() -> None:
-    assert _generated("make_phi_blind2") == [BLIND2.read_text(encoding="utf-8")]
-    with BLIND2.open(encoding="utf-8") as lines:
-        blind = parse_corpus(lines, str(BLIND2))
-    assert len(blind) == 231
+@pytest.mark.parametrize(
+    ("generator", "path", "texts"), [("make_phi_blind2", BLIND2, 231), ("make_phi_blind3", BLIND3, 209)]
+)
+def test_later_blind_corpora_are_what_their_generators_write_and_well_formed(
+    generator: str, path: Path, texts: int
+) -> None:
+    assert _generated(generator) == [path.read_text(encoding="utf-8")]
+    with path.open(encoding="utf-8") as lines:
+        blind = parse_corpus(lines, str(path))
+    assert len(blind) == texts
     assert {span.label for e in blind for span in e.spans} <= SCORED_TYPES
 
 
