@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from relay.phi import checksums, dates
+from relay.phi import checksums, dates, tables
 from relay.phi.names import (
     COMBINED_BONUS,
     CUE_SCORES,
@@ -98,7 +98,7 @@ def test_checks(check: object, value: str, valid: bool) -> None:
 def test_pack_has_every_entity_once() -> None:
     assert HEALTHCARE_ENTITIES == (
         "MEDICAL_RECORD_NUMBER", "US_NPI", "US_DEA_NUMBER", "US_MBI", "HEALTH_PLAN_ID",
-        "ICD10_CODE", "CPT_CODE", "NDC_CODE", "DATE_OF_BIRTH", "AGE_OVER_89",
+        "ICD10_CODE", "CPT_CODE", "NDC_CODE", "DATE_OF_BIRTH", "AGE_OVER_89", "US_SSN",
     )  # fmt: skip
     built = healthcare_recognizers(0.4)
     assert {recognizer.supported_entities[0] for recognizer, _context in built} == set(HEALTHCARE_ENTITIES)
@@ -209,6 +209,25 @@ CASES = [
     ("DATE_OF_BIRTH", "Farewell lunch for Jane Roe (03/04/2024) in room 4.", None),
     ("DATE_OF_BIRTH", "Refill for Jane Roe (03/45/1956): lisinopril 10 mg.", None),
     ("DATE_OF_BIRTH", "Refill due (03/04/1956): lisinopril 10 mg.", None),
+    # round 5: label variants
+    ("MEDICAL_RECORD_NUMBER", "Path on Roe (EMR ID: E464964066) signed out.", "E464964066"),
+    ("MEDICAL_RECORD_NUMBER", "Your patient Jo Roe (Acct/MRN 00912345) is listed.", "00912345"),
+    ("MEDICAL_RECORD_NUMBER", "MED REC #: 8167-2258825", "8167-2258825"),
+    ("MEDICAL_RECORD_NUMBER", "EMR ID: 1111111", None),
+    ("MEDICAL_RECORD_NUMBER", "Order 8167-2258825 shipped.", None),
+    ("US_SSN", "Her SS# 219-09-9998 for billing.", "219-09-9998"),
+    ("US_SSN", "soc sec 219099998, in case billing asks.", "219099998"),
+    ("US_SSN", "SS# 666-09-9998 for billing.", None),
+    ("US_SSN", "Ticket 219099998 closed.", None),
+    ("DATE_OF_BIRTH", "DOB on file: 1945-09-03", "1945-09-03"),
+    ("DATE_OF_BIRTH", "D. O. B. 03/04/1956", "03/04/1956"),
+    ("DATE_OF_BIRTH", "DOB on file: 1945-19-03", None),
+    ("AGE_OVER_89", "HPI: 99 YOF at assisted living, found on floor.", "99"),
+    ("AGE_OVER_89", "Triage: 91F with chest pain.", "91"),
+    ("AGE_OVER_89", "As you know she's 103 and lives alone.", "103"),
+    ("AGE_OVER_89", "Triage: 91 m of tubing ordered.", None),
+    ("AGE_OVER_89", "She is 95% sure of the date.", None),
+    ("AGE_OVER_89", "Triage: 71F with chest pain.", None),
 ]
 
 
@@ -390,6 +409,12 @@ MORE_CUES = [
     ("Booked: Zoltan Adeyemi. Link: zoltan.adeyemi@example.org", ["Zoltan Adeyemi"]),
     ("Write to billing@example.org about Billing Services.", []),
     ("Grant Writing tips at tips@example.org", []),
+    ("From: Layla \u00d6zt\u00fcrk <lozturk@example.org>", ["Layla \u00d6zt\u00fcrk"]),
+    ("From: Billing Office <billing@example.org>", []),
+    (HEALTH + "\npt Iyer, rm 521 bp 78/40 after lasix, pls call x6350 - Keisha", ["Iyer", "Keisha"]),
+    ("reviewed with niece Madison Pe\u00f1a, who understood." + HEALTH, ["Madison Pe\u00f1a"]),
+    ("Parent/Guardian: Bj\u00f6rn Ivanova     Phone: 651-555-0171", ["Bj\u00f6rn Ivanova"]),
+    ("- Cardiology Associates" + HEALTH, []),
 ]
 
 
@@ -401,7 +426,8 @@ MORE_CUES = [
         "beside-doctor", "beside-doctor-specialty", "person-verb-lone-word", "heading-and-verb",
         "heading-and-verb-department", "person-verb-lone-word-without-health", "person-verb-full-name",
         "subject-with-health", "subject-alone", "subject-heading-words", "email", "email-role-mailbox",
-        "email-other-words",
+        "email-other-words", "display-name", "display-name-of-an-office", "pt-and-dash-signature",
+        "family-noun-accented", "guardian-label", "dash-before-an-organisation",
     ],
 )  # fmt: skip
 def test_more_name_cues(text: str, people: list[str]) -> None:
@@ -488,3 +514,39 @@ def test_labelled_numbers_are_not_phones(
     assert ("PHONE_NUMBER" in types) is phone
     if identifier is not None:
         assert identifier in types
+
+
+TABLE = (
+    "time,chair,patient,mrn,dob,ssn,npi,drug\n"
+    '09:45,6,"Bell, Dolores",8575363,03/04/1956,219-09-9998,1234567893,Remicade\n'
+    '12:15,1,"Roe, Jo",1111111,13/45/1956,666-09-9998,1234567890,Remicade\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("entity", "cells"),
+    [
+        ("PERSON", ["Bell, Dolores", "Roe, Jo"]),
+        ("MEDICAL_RECORD_NUMBER", ["8575363"]),
+        ("DATE_OF_BIRTH", ["03/04/1956"]),
+        ("US_SSN", ["219-09-9998"]),
+        ("US_NPI", ["1234567893"]),
+    ],
+    ids=["person", "mrn-varied-only", "dob-calendar-only", "ssn-issuable-only", "npi-checksum-only"],
+)
+def test_table_columns_type_their_cells(entity: str, cells: list[str]) -> None:
+    found = [TABLE[start:end] for kind, start, end in tables.find_cells(TABLE) if kind == entity]
+    assert found == cells
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "time,chair,room\n09:45,6,8575363\n",  # no typed column
+        "We saw patient, mrn, dob fields today\n09:45,6,8575363\n",  # prose, not a header
+        "time,patient,mrn\n09:45,6\n",  # a row of another width
+    ],
+    ids=["untyped-columns", "prose-line", "ragged-row"],
+)
+def test_not_a_table(text: str) -> None:
+    assert tables.find_cells(text) == []

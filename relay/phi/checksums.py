@@ -116,3 +116,19 @@ def icd10_valid(value: str) -> bool:
     if not (head[2].isdigit() or head[2] in "AB"):
         return False
     return "." not in code or (1 <= len(tail) <= 4 and tail.isalnum())
+
+
+_SAMPLE_SSNS = frozenset({"123456789", "078051120", "219099999", "457555462"})
+"""Numbers printed on sample cards and in advertisements, never a person's."""
+
+
+def ssn_valid(value: str) -> bool:
+    """Nine digits the SSA could have issued: area not 000, 666 or 900-999, group not 00, serial
+    not 0000 (``123-45-6789``, ``123 45 6789`` or bare)."""
+    digits = compact(value)
+    if len(digits) != 9 or not digits.isdigit():
+        return False
+    if digits in _SAMPLE_SSNS or len(set(digits)) == 1:
+        return False
+    area, group, serial = digits[:3], digits[3:5], digits[5:]
+    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"

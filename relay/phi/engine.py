@@ -9,8 +9,8 @@ suffix list and load recognizers for countries we do not serve:
 * the registry holds exactly the built-ins of :mod:`relay.phi.builtins`, the healthcare pack
   of :mod:`relay.phi.recognizers`, the name-cue PERSON recognizer (:mod:`relay.phi.names`)
   the DATE_OF_BIRTH-after-a-name recognizer, the clinical codes cited without a label
-  (:mod:`relay.phi.codes`), the member IDs a payer announces (:mod:`relay.phi.plan_ids`) and the
-  NER recognizer;
+  (:mod:`relay.phi.codes`), the member IDs a payer announces (:mod:`relay.phi.plan_ids`), the
+  cells of tables typed by their header (:mod:`relay.phi.tables`) and the NER recognizer;
 * context comes from :class:`~relay.phi.context_window.WindowContextEnhancer`.
 
 :class:`PhiSettings` gathers the knobs (see docs/phi.md).
@@ -36,10 +36,12 @@ from relay.phi.builtins import (
 )
 from relay.phi.codes import ClinicalCodeRecognizer
 from relay.phi.context_window import WindowContextEnhancer
+from relay.phi.name_recognizers import BirthDateAfterNameRecognizer, NameRecognizer
 from relay.phi.nlp import NerOnlySpacyNlpEngine
 from relay.phi.plan_ids import PlanIdRecognizer
-from relay.phi.recognizers import BirthDateAfterNameRecognizer, NameRecognizer, healthcare_recognizers
+from relay.phi.recognizers import healthcare_recognizers
 from relay.phi.settings import PhiSettings
+from relay.phi.tables import TableRecognizer, has_table
 
 LANGUAGE = "en"
 
@@ -104,6 +106,7 @@ def build_engine(settings: PhiSettings | None = None) -> Engine:
     gates.append((BirthDateAfterNameRecognizer(min_score=settings.min_score), has_digit))
     gates.append((ClinicalCodeRecognizer(), has_digit))
     gates.append((PlanIdRecognizer(), has_digit))
+    gates.append((TableRecognizer(), has_table))
     for recognizer, needs_context in healthcare_recognizers(settings.min_score):
         gate = AllOf(has_digit, Mentions(recognizer.context)) if needs_context else has_digit
         gates.append((recognizer, gate))

@@ -26,7 +26,7 @@ Every word of a full name found (by the model or here) marks its other occurrenc
 the text (``Please welcome Rahul Gupta ... Rahul can be reached``). A surname and a given name
 found side by side as ``Last, First`` (and not in a list) are one name, reported once.
 
-Pure string work on the segment's text (:class:`relay.phi.recognizers.NameRecognizer` is the
+Pure string work on the segment's text (:class:`relay.phi.name_recognizers.NameRecognizer` is the
 Presidio side); the model's PERSON spans come in only so that nothing is reported twice.
 """
 
@@ -36,15 +36,25 @@ import enum
 import functools
 import itertools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from relay.phi import health
+from relay.phi.name_words import (
+    _ROLE_NOUNS,
+    _SALUTATIONS,
+    _TITLES,
+    Word,
+    _core,
+    _is_title_or_initial,
+    _runs,
+    is_name_word,
+)
 from relay.phi.nlp import NER_SCORE
 from relay.phi.settings import DEFAULT_MIN_SCORE
-from relay.phi.vocabulary import NON_NAME_WORDS, NOT_NAMES, PERSON_VERBS
+from relay.phi.vocabulary import PERSON_VERBS
 
 ENTITY = "PERSON"
 NAME = "relay:PERSON"
@@ -106,23 +116,19 @@ is a name although both words have another use."""
 MAX_NAME_WORDS = 3
 """More capitalised words in a row are a title, an organisation or a heading."""
 
-_NOUN_ENDINGS = ("tion", "sion", "ment", "ness", "ity", "ology", "ologist", "iatry", "ics", "ship", "ware")
-"""Endings of abstract nouns and disciplines (``Registration``, ``Cardiology``), not of names."""
-
-_NAME_WORD = re.compile(
-    r"[A-Z][a-z]+(?:['\u2019-][A-Za-z][a-z]+)*|[A-Z][a-z]?[A-Z][a-z]+|[A-Z]['\u2019][A-Z][a-z]+"
-)
-"""``Smith``, ``Mary-Ann``, ``O'Neil`` written O'Neil, ``McDonald``, ``DeSousa``."""
-_TITLES = frozenset({"mr", "mrs", "ms", "mx", "miss", "dr", "prof"})
-_SALUTATIONS = frozenset({"dear", "hi", "hello", "hey", "thanks"})
-_ROLE_NOUNS = frozenset({"patient", "pt", "member", "client", "resident", "caller", "insured", "beneficiary"})
 _ROLE_LABELS = (
     r"patient(?:\s+name)?|pt\.?|name|member|insured|subscriber|beneficiary|guarantor|resident|client|"
-    r"caregiver|guardian|caller|recipient|attn\.?|attention|re|regarding"
+    r"caregiver|guardian|caller|recipient|attn\.?|attention|re|regarding|"
+    r"student|parent(?:/guardian)?|emergency[ \t]+contact|contact|claimant|employee|pt[ \t]+name|"
+    r"prescriber|pcp|(?:referring|ordering|attending|rendering|assessing)(?:[ \t]+[a-z]+)?|"
+    r"from|to|cc|bcc|reply-to|sender"
 )
-_CAPITALISED = re.compile(r"(?<![\w'\u2019.-])[A-Z][\w'\u2019-]*")
-_RUN_GAP = re.compile(r" ")
-_TITLE_GAP = re.compile(r"\.? ")
+"""Field labels before a person's name (``Patient:``, ``Parent/Guardian:``, ``Referring:``, a
+mail header's ``From:``, ``To:``, ``Cc:``)."""
+_FAMILY = (
+    r"niece|nephew|daughter|son|wife|husband|mother|father|mom|dad|sister|brother|grandson|granddaughter|"
+    r"grandmother|grandfather|aunt|uncle|spouse|partner|fianc[eé]e?"
+)
 """Words of a name are one space apart; two spaces or a tab separate columns."""
 _BEFORE = {
     Cue.ROLE_LABEL: re.compile(rf"(?i)\b(?:{_ROLE_LABELS})[ \t]*:[ \t]*$"),
@@ -130,8 +136,11 @@ _BEFORE = {
         r"(?i)(?:\b(?:dear|hi|hello|hey|thanks|good\s+(?:morning|afternoon|evening))|\b(?:mrs?|ms|mx|miss|dr|prof)\.?)"
         r"[ \t]+$"
     ),
-    Cue.ROLE_NOUN: re.compile(r"(?i)\b(?:our|the|your|a)[ \t]+(?:patient|member|client|resident)[ \t]+$"),
-    Cue.FOR: re.compile(r"(?i)\bfor[ \t]+$"),
+    Cue.ROLE_NOUN: re.compile(
+        rf"(?i)(?:\b(?:our|the|your|a)[ \t]+(?:patient|member|client|resident)|(?:^|[ \t])(?:pt|patient)"
+        rf"|\b(?:{_FAMILY}))[ \t]+\(?$"
+    ),
+    Cue.FOR: re.compile(r"(?i)\b(?:for|per)[ \t]+$"),
     Cue.TO: re.compile(r"(?i)\bto[ \t]+$"),
     Cue.HEADING: re.compile(r"^[ \t]*[A-Za-z][\w'&/ ]{0,40}[ \t][-\u2013\u2014][ \t]+$"),
     Cue.FROM: re.compile(r"(?i)\bfrom[ \t]+$"),
@@ -156,11 +165,13 @@ _AFTER = {
         rf"(?:{'|'.join(sorted(PERSON_VERBS))})\b"
     ),
     Cue.SUBJECT: re.compile(r"[ \t]+(?:will|would|can|could|should|must|might)[ \t]+[a-z]+\b"),
+    Cue.IDENTIFIERS_AFTER: re.compile(r"[ \t]*[<(][ \t]*[\w.+-]+@[\w-]+\."),
     Cue.BESIDE: re.compile(
         r"(?i)[ \t]+(?:with|and|&|to[ \t]+see|sees|saw)[ \t]+(?:dr|mrs?|ms|mx|prof)\.?[ \t]"
     ),
 }
-"""Cues read right after the candidate."""
+"""Cues read right after the candidate (an email address right after a name is its owner's:
+``Jane Roe <jroe@example.org>``)."""
 _EMAIL_LOCAL = re.compile(r"([A-Za-z][A-Za-z0-9._-]{1,63})@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _LOCAL_PARTS = re.compile(r"[._-]")
 _LAST_FIRST_GAP = re.compile(r",[ \t]+")
@@ -174,59 +185,18 @@ _ADDRESSED = re.compile(r"(?i),[ \t]+(?:you|your|you're|we|we've|we're|this\s+is
 _FOLLOWERS = (STOP_WORDS - {"and", "or", "nor", "of"}) | PERSON_VERBS
 """Lower-case words a name may be followed by (``<name> will``, ``to <name> on``); any other
 lower-case word makes the capitalised run a modifier (``for Blue Cross members``)."""
-_AFTER_NAME = re.compile(r"(?:'s|\u2019s)?(?:  |\t|[ ]?(?:[,;:(.!?)\n]|-[ \t]|$)|[ ]([a-z]+)\b)")
+_AFTER_NAME = re.compile(r"(?:'s|\u2019s)?(?:  |\t|[ ]?(?:[,;:(.!?)\n<\"]|-[ \t]|$)|[ ]([a-z]+)\b)")
 _CLOSING = re.compile(
     r"(?i)^[ \t]*(?:thanks|thank\s+you|many\s+thanks|best|best\s+regards|kind\s+regards|warm\s+regards|"
     r"warmly|regards|sincerely|yours(?:\s+truly|\s+sincerely)?|respectfully|cheers|take\s+care|"
     r"all\s+the\s+best)[ \t]*[,.!]?[ \t]*$"
 )
-_SIGNATURE_REST = re.compile(r"[ \t]*(?:,[ \t]*[A-Za-z][\w. ]{0,30})?[ \t]*$")
-"""What may follow a signed name on its line: nothing, or ``, RN`` / ``, referral coordinator``."""
-
-
-@dataclass(frozen=True, slots=True)
-class Word:
-    start: int
-    end: int
-    text: str
-
-
-def _is_title_or_initial(word: str) -> bool:
-    return word.lower() in _TITLES or len(word) == 1
-
-
-def _runs(text: str) -> Iterator[list[Word]]:
-    """Maximal runs of capitalised words on one line, separated by spaces (and by the period of
-    a title or an initial: ``Dr. J. Smith``)."""
-    run: list[Word] = []
-    for match in _CAPITALISED.finditer(text):
-        word = Word(match.start(), match.end(), match.group())
-        if run:
-            gap = text[run[-1].end : word.start]
-            gaps = _TITLE_GAP if _is_title_or_initial(run[-1].text) else _RUN_GAP
-            if gaps.fullmatch(gap) is None:
-                yield run
-                run = []
-        run.append(word)
-    if run:
-        yield run
-
-
-def _core(word: str) -> str:
-    """The word without a possessive ``'s``."""
-    return word.removesuffix("'s").removesuffix("\u2019s")
-
-
-def is_name_word(word: str, *, strong: bool = False) -> bool:
-    """Shaped like a word of a person's name and with no other use in mail; after a strong
-    cue only the words that address a group or a role are refused."""
-    core = _core(word)
-    if _NAME_WORD.fullmatch(core) is None:
-        return False
-    lower = core.lower()
-    if strong:
-        return lower not in NOT_NAMES
-    return lower not in NON_NAME_WORDS and not lower.endswith(_NOUN_ENDINGS)
+_SIGNATURE_REST = re.compile(
+    r"[ \t]*(?:,[ \t]*[A-Za-z][\w. ]{0,30}|[ \t][A-Z]{2,5}(?:[,/ ]+[A-Z]{2,5})*)?[ \t]*$"
+)
+"""What may follow a signed name on its line: nothing, ``, RN`` / ``, referral coordinator``, `` RN``."""
+_DASH_BEFORE = re.compile(r"(?:^|[ \t])(?:--?|\u2013|\u2014)[ \t]*$")
+"""A dash signing off a note (``-- Jane Roe, RN``, ``... pls call x6350 -Keisha RN``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +268,10 @@ def cues(text: str, found: Candidate) -> list[Cue]:
         result.append(Cue.EMAIL)
     if not before.strip() and _ADDRESSED.match(after):
         result.append(Cue.ADDRESSED)
-    if not before.strip() and _SIGNATURE_REST.match(after.split("\n", 1)[0]):
+    line_rest = after.split("\n", 1)[0]
+    if _DASH_BEFORE.search(near) and _SIGNATURE_REST.match(line_rest):
+        result.append(Cue.SIGNATURE)
+    elif not before.strip() and _SIGNATURE_REST.match(line_rest):
         above = text[: found.start - len(before)].rstrip("\n").rsplit("\n", 1)[-1]
         if _CLOSING.match(above):
             result.append(Cue.SIGNATURE)

@@ -12,10 +12,7 @@ turns the specs into Presidio recognizers. Two kinds of pattern are used:
 A check digit is a gate, not a proof: a candidate that fails it is dropped, one that passes
 keeps its pattern's score (one random number in ten passes a mod-10 check).
 
-Two recognizers read names rather than patterns: :class:`NameRecognizer` (PERSON from the cues
-of :mod:`relay.phi.names`) and :class:`BirthDateAfterNameRecognizer`, a full date alone in
-parentheses right after a name (``Jane Roe (03/04/1956)``) as DATE_OF_BIRTH, in mail about
-health only: there is no label, the name is the context.
+The recognizers that read names rather than patterns are in :mod:`relay.phi.name_recognizers`.
 """
 
 from __future__ import annotations
@@ -24,11 +21,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer import Pattern, PatternRecognizer
 
-from relay.phi import checksums, dates, names
-from relay.phi.settings import DEFAULT_MIN_SCORE
+from relay.phi import checksums, dates
 
 # Presidio compiles with the ``regex`` module, whose flag values are those of ``re``.
 CASE_SENSITIVE = re.MULTILINE
@@ -112,12 +107,14 @@ _MRN_LABEL = (
     r"mrn|mr\s?#|mr\s?no\.?|medical\s+record(?:\s+(?:number|no\.?|#|id))?|chart\s+(?:number|no\.?|#)"
     r"|med\.?\s+rec\.?(?:\s+(?:number|no\.?|#))?"
     r"|patient\s+(?:id|number|no\.?|#)|hospital\s+(?:number|no\.?)|record\s+(?:number|no\.?|#)"
+    r"|e[mh]r(?:\s+(?:id|number|no\.?|#))?|acct\.?\s*/\s*mrn|chart\s+id|pt\.?\s*(?:id|no\.|#)|unit\s+(?:number|no\.?)"
 )
 MEDICAL_RECORD_NUMBER = Spec(
     entity="MEDICAL_RECORD_NUMBER",
     patterns=(
         ("MRN labelled", _label(_MRN_LABEL, r"[A-Z]{0,3}-?\d{5,12}\b", guard=r"[A-Z]{0,3}-?\d"), 0.85),
         ("MRN labelled, grouped", _label(_MRN_LABEL, r"\d{2,4}-\d{2,4}-\d{2,4}\b"), 0.85),
+        ("MRN labelled, site-prefixed", _label(_MRN_LABEL, r"\d{2,5}-\d{5,9}\b"), 0.85),
         (
             "MRN bare (needs context)",
             _not_after(
@@ -136,6 +133,8 @@ MEDICAL_RECORD_NUMBER = Spec(
         "mr#",
         "patient id",
         "hospital number",
+        "emr",
+        "chart",
     ),
     check=_not_all_same,
 )
@@ -257,7 +256,10 @@ NDC_CODE = Spec(
     check=checksums.ndc_valid,
 )
 
-_BIRTH_LABEL = r"dob|d\.o\.b\.?|date\s+of\s+birth|birth\s?date|birthday|born(?:\s+on)?|b\."
+_BIRTH_LABEL = (
+    r"(?:dob|d\.\s?o\.\s?b\.?|date\s+of\s+birth|birth\s?date|birthday|born(?:\s+on)?|b\.)"
+    r"(?:\s+on\s+(?:file|record))?"
+)
 _DATE_START = r"\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 DATE_OF_BIRTH = Spec(
     entity="DATE_OF_BIRTH",
@@ -270,20 +272,43 @@ DATE_OF_BIRTH = Spec(
 )
 
 _AGE_90_PLUS = r"(?:9\d|1[01]\d)"
-_YEARS_OLD = r"[\s-]{0,2}(?:(?:years?|yrs?)[\s-]{0,2}old|y/o|y\.o\.|yo)(?![a-z])"
+_YEARS_OLD = r"[\s-]{0,2}(?:(?:years?|yrs?)[\s-]{0,2}old|y/o|y\.o\.|yo(?:[mf](?![a-z]))?)(?![a-z])"
+_SEX = r"(?-i:[MF])(?![\w/.%-])"
+"""``91F``, ``93 M``: an age and the patient's sex, as triage and EMS notes write them (upper case only:
+``95 m`` may be metres)."""
 AGE_OVER_89 = Spec(
     entity="AGE_OVER_89",
     patterns=(
         ("age before years old", rf"\b{_AGE_90_PLUS}(?={_YEARS_OLD})", 0.85),
         ("age after an age label", rf"(?=9|1[01])(?<=\bage[d]?\s{{0,2}}:?\s{{0,2}}){_AGE_90_PLUS}\b", 0.85),
+        ("age before the sex", rf"\b{_AGE_90_PLUS}(?=\s?{_SEX})", 0.7),
+        (
+            "age after a pronoun",
+            rf"(?=9|1[01])(?<=\b(?:she|he)(?:'s|\u2019s|\s+is|\s+turned|\s+turns)\s){_AGE_90_PLUS}(?![\d%./:,-]\d|\s?%)\b",
+            0.6,
+        ),
     ),
     context=("age", "aged", "year-old", "years old"),
     check=lambda value: 90 <= int(value) <= 119,
     flags=CASE_BLIND,
 )
 
+_SSN_LABEL = (
+    r"ssn|ss\s?#|ss\s?no\.?|soc\.?\s+sec\.?(?:\s+(?:number|no\.?|#))?"
+    r"|social\s+security(?:\s+(?:number|no\.?|#))?"
+)
+US_SSN = Spec(
+    entity="US_SSN",
+    patterns=(("SSN labelled", _label(_SSN_LABEL, r"\d{3}([- ]?)\d{2}\1\d{4}\b"), 0.85),),
+    context=("ssn", "social security"),
+    check=checksums.ssn_valid,
+    flags=CASE_BLIND,
+)
+"""Presidio's SSN recognizer wants its context words near; a labelled value (``SS#``, ``soc sec``)
+needs none."""
+
 IDENTIFIER_LABEL = re.compile(
-    rf"(?i)\b(?:{_MRN_LABEL}|{_NPI_LABEL}|{_DEA_LABEL}|{_MBI_LABEL}|{_PLAN_LABEL}){_LABEL_TAIL}$"
+    rf"(?i)\b(?:{_MRN_LABEL}|{_SSN_LABEL}|{_NPI_LABEL}|{_DEA_LABEL}|{_MBI_LABEL}|{_PLAN_LABEL}){_LABEL_TAIL}$"
 )
 """The label of one of the pack's identifiers, ending where it is searched up to: a value right
 after it is that identifier, whatever else its shape fits (a 10-digit MRN is not a phone)."""
@@ -299,6 +324,7 @@ SPECS: tuple[Spec, ...] = (
     NDC_CODE,
     DATE_OF_BIRTH,
     AGE_OVER_89,
+    US_SSN,
 )
 HEALTHCARE_ENTITIES: tuple[str, ...] = tuple(spec.entity for spec in SPECS)
 
@@ -319,93 +345,3 @@ def healthcare_recognizers(min_score: float) -> list[tuple[PatternRecognizer, bo
         if weak:
             built.append((CheckedPatternRecognizer(spec, weak, name=f"relay:{spec.entity}:context"), True))
     return built
-
-
-BIRTH_DATE_ENTITY = "DATE_OF_BIRTH"
-BIRTH_DATE_NAME = "relay:DATE_OF_BIRTH:after-name"
-BIRTH_DATE_SCORE = 0.6
-"""A date alone in parentheses after a patient's name is a birth date far more often than not,
-but without a label it is less sure than ``DOB:`` (0.9)."""
-
-
-class NameRecognizer(EntityRecognizer):
-    """PERSON from cues around capitalised words (:func:`relay.phi.names.find_names`), beside the
-    model's NER."""
-
-    def __init__(self, *, min_score: float = DEFAULT_MIN_SCORE) -> None:
-        self.min_score = min_score
-        super().__init__(supported_entities=[names.ENTITY], name=names.NAME, supported_language="en")
-
-    def load(self) -> None:
-        pass
-
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts) -> list[RecognizerResult]:
-        if names.ENTITY not in entities:
-            return []
-        known = [(e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ == names.ENTITY]
-        return [
-            RecognizerResult(
-                names.ENTITY,
-                start,
-                end,
-                value,
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: names.NAME,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
-            for start, end, value in names.find_names(text, known, min_score=self.min_score)
-        ]
-
-
-_DATE_IN_PARENTHESES = re.compile(rf"[ \t]?\(({dates.DATE_PATTERN})\)", re.IGNORECASE)
-
-
-def birth_dates_after_names(
-    text: str, known: Sequence[tuple[int, int]] = (), *, min_score: float = DEFAULT_MIN_SCORE
-) -> list[tuple[int, int]]:
-    """(start, end) of each calendar date standing alone in parentheses right after a name (known
-    or found at ``min_score``), in a text with health context; none elsewhere."""
-    if "(" not in text or not names.has_health_context(text):
-        return []
-    ends = {end for _start, end in known}
-    ends.update(
-        end for _start, end, value in names.find_names(text, known, min_score=min_score) if value >= min_score
-    )
-    found = []
-    for end in sorted(ends):
-        match = _DATE_IN_PARENTHESES.match(text, end)
-        if match is not None and dates.is_calendar_date(match.group(1)):
-            found.append(match.span(1))
-    return found
-
-
-class BirthDateAfterNameRecognizer(EntityRecognizer):
-    """DATE_OF_BIRTH for ``<name> (<date>)`` (:func:`birth_dates_after_names`)."""
-
-    def __init__(self, *, min_score: float = DEFAULT_MIN_SCORE) -> None:
-        self.min_score = min_score
-        super().__init__(
-            supported_entities=[BIRTH_DATE_ENTITY], name=BIRTH_DATE_NAME, supported_language="en"
-        )
-
-    def load(self) -> None:
-        pass
-
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts) -> list[RecognizerResult]:
-        if BIRTH_DATE_ENTITY not in entities:
-            return []
-        known = [(e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ == names.ENTITY]
-        return [
-            RecognizerResult(
-                BIRTH_DATE_ENTITY,
-                start,
-                end,
-                BIRTH_DATE_SCORE,
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: BIRTH_DATE_NAME,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
-            for start, end in birth_dates_after_names(text, known, min_score=self.min_score)
-        ]

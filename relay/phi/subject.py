@@ -54,11 +54,16 @@ _BROADCAST = re.compile(
     r"credential(?:ing|ed)|license\s+renewal|health\s+fair|classes|class\s+on|sign\s+up|"
     r"from\s+the\s+(?:chief|ceo|cmo|president|medical\s+director|desk)|all[- ]staff|town\s+hall|"
     r"open\s+house|ribbon\s+cutting|corner|column|spotlight|bulletin|digest|"
-    r"quality\s+(?:measures?|metrics?|improvement|report)|our\s+(?:[a-z-]+\s+){0,4}rates?)\b"
+    r"quality\s+(?:measures?|metrics?|improvement|report)|our\s+(?:[a-z-]+\s+){0,4}rates?|"
+    r"(?:coding|billing|documentation)\s+(?:tips?|reminders?|updates?|refreshers?|guidance)|tips?\s+of\s+the|"
+    r"refresher|audit\s+findings|education\s+sessions?|journal\s+club|in-?service|"
+    r"surveillance|health\s+(?:alert|advisory)|outbreak|clinicians\s+should|providers\s+should|"
+    r"(?:confirmed|reported|suspected)\s+cases|formulary|p&t|questions\s+(?:to|about|regarding))\b"
 )
 """Mail to an audience (events, speakers, press, newsletters and their columns, classes, a
-department's quality rates) or about a clinician's work (a new physician, credentialing): names
-in it are speakers, hosts, authors and staff."""
+department's quality rates, coding and billing education, audits, journal clubs, public-health
+alerts and surveillance, formulary changes) or about a clinician's work (a new physician,
+credentialing): names in it are speakers, hosts, authors and staff."""
 _PRONOUN = re.compile(r"\b(?:he|she|him|his|her|hers|i|i'm|i've|me|my|you|your|you're)\b")
 _SENTENCE = re.compile(r"[^.!?\n]+")
 _WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")

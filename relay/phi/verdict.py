@@ -82,15 +82,23 @@ def _best(findings: Sequence[Finding], role: Role) -> float:
 
 _PERSONAL_TYPES = frozenset({"DATE_OF_BIRTH", "AGE_OVER_89"})
 """Person identifiers that describe the body of whom they identify: always about someone."""
+CONTACT_TYPES = frozenset({"EMAIL_ADDRESS", "PHONE_NUMBER"})
+"""Person identifiers that are also how a department or a sender is reached (``Data questions:
+epi@example.org``): next to health words about no one, they identify no patient."""
 
 
 def _about_someone(deciding: Sequence[Finding], signal: HealthSignal) -> bool:
     """Whether the health context can be about a person the message identifies: not when the
     message speaks to an audience or of a clinician's work (a webinar's speaker, a new physician,
-    a newsletter's author) and nothing in it is about an individual's health."""
-    if not signal.broadcast or signal.personal:
+    a newsletter's author) and nothing in it is about an individual's health, nor when its only
+    person identifiers are contact details (an email address, a phone number) and nothing in it
+    is about an individual's health."""
+    if signal.personal or any(f.entity_type in _PERSONAL_TYPES for f in deciding):
         return True
-    return any(f.entity_type in _PERSONAL_TYPES for f in deciding)
+    if signal.broadcast:
+        return False
+    person = (f.entity_type for f in deciding if role_of(f.entity_type) is Role.PERSON_IDENTIFIER)
+    return any(entity not in CONTACT_TYPES for entity in person)
 
 
 def summarize(findings: Sequence[Finding]) -> tuple[FindingSummary, ...]:
