@@ -31,6 +31,7 @@ HOLDOUT = CORPUS.with_name("phi_holdout.jsonl")
 BLIND = CORPUS.with_name("phi_blind.jsonl")
 BLIND2 = CORPUS.with_name("phi_blind2.jsonl")
 BLIND3 = CORPUS.with_name("phi_blind3.jsonl")
+BLIND4 = CORPUS.with_name("phi_blind4.jsonl")
 KINDS = {
     "appointment-reminder",
     "lab-result",
@@ -238,7 +239,8 @@ def test_blind_corpus_is_what_its_generator_writes_and_well_formed() -> None:
 
 
 @pytest.mark.parametrize(
-    ("generator", "path", "texts"), [("make_phi_blind2", BLIND2, 231), ("make_phi_blind3", BLIND3, 209)]
+    ("generator", "path", "texts"),
+    [("make_phi_blind2", BLIND2, 231), ("make_phi_blind3", BLIND3, 209), ("make_phi_blind4", BLIND4, 206)],
 )
 def test_later_blind_corpora_are_what_their_generators_write_and_well_formed(
     generator: str, path: Path, texts: int
