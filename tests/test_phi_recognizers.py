@@ -3,11 +3,12 @@ whole engine with a valid value, an invalid check digit and a look-alike."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
 
-from relay.phi import checksums, dates, tables
+from relay.phi import builtins, checksums, dates, pattern_pack, tables
 from relay.phi.names import (
     COMBINED_BONUS,
     CUE_SCORES,
@@ -252,6 +253,20 @@ BUILTINS = [
     ("PHONE_NUMBER", "Call +44 20 7946 0958 from London.", "+44 20 7946 0958"),
     ("EMAIL_ADDRESS", "Write to jane.doe@example.org today.", "jane.doe@example.org"),
     ("EMAIL_ADDRESS", "Write to jane.doe@localhost today.", None),
+    # Round 6: a department's mailbox on an address line is not a person's identifier ...
+    (
+        "EMAIL_ADDRESS",
+        "From: Jane Doe <jane.doe@example.org>\nTo: Compliance Office <compliance@example.org>\n",
+        "jane.doe@example.org",
+    ),
+    ("EMAIL_ADDRESS", "To: Compliance Office <compliance@example.org>\n\nHello", None),
+    ("EMAIL_ADDRESS", "To: admissions@example.net\n\nSending clinicals.", None),
+    # ... a person's address on the same line is (look-alike), and so is a helpdesk in the body.
+    ("EMAIL_ADDRESS", "To: Ingrid Moody <ingrid.moody@example.org>\n", "ingrid.moody@example.org"),
+    ("EMAIL_ADDRESS", "For urgent issues email helpdesk@example.org.", "helpdesk@example.org"),
+    # Round 6: "account" alone does not make a billing account number a bank account.
+    ("US_BANK_NUMBER", "ACCOUNT PAST DUE\nAccount: 6959472739   Balance $120.00", None),
+    ("US_BANK_NUMBER", "Direct deposit to checking account 6959472739, routing below.", "6959472739"),
     ("URL", "See https://portal.example.org/results for details.", "https://portal.example.org/results"),
     ("CREDIT_CARD", "Card 4111 1111 1111 1111 on file.", "4111 1111 1111 1111"),
     ("IP_ADDRESS", "Login from 192.168.10.5 failed.", "192.168.10.5"),
@@ -521,6 +536,33 @@ TABLE = (
     '09:45,6,"Bell, Dolores",8575363,03/04/1956,219-09-9998,1234567893,Remicade\n'
     '12:15,1,"Roe, Jo",1111111,13/45/1956,666-09-9998,1234567890,Remicade\n'
 )
+
+
+def test_labelled_patterns_run_on_label_windows_only() -> None:
+    label = re.compile(r"(?i)\bmrn")
+    text = "MRN 12345678 and, far away" + " x" * 60 + " mrn: 87654321"
+    windows = pattern_pack.label_windows(text, label)
+    assert len(windows) == 2
+    assert all(end - start <= pattern_pack.LABEL_REACH for start, end in windows)
+    assert pattern_pack.label_windows("no label here 12345678", label) == []
+    assert pattern_pack.label_windows("MRN 1 MRN 2", label) == [(0, 11)]  # touching windows merge
+
+
+def test_windowed_labelled_patterns_find_what_the_whole_text_would(scanner: PhiScanner) -> None:
+    text = "Notes " + "filler words here. " * 40 + "Chart: seen. MRN: 00123456, DOB 01/02/1950."
+    found = {(f.entity_type, text[f.start : f.end]) for f in scanner.scan_text(text).findings}
+    assert ("MEDICAL_RECORD_NUMBER", "00123456") in found
+    assert ("DATE_OF_BIRTH", "01/02/1950") in found
+
+
+def test_unit_mailbox() -> None:
+    line = "Cc: Patient Financial Services <billing@example.org>\n"
+    start = line.index("billing")
+    assert builtins.unit_mailbox(line, start, line.index(">"))
+    person = "Cc: Ana Ruiz <billing@example.org>\n"
+    assert not builtins.unit_mailbox(person, person.index("billing"), person.index(">"))
+    body = "please write to billing@example.org"
+    assert not builtins.unit_mailbox(body, body.index("billing"), len(body))
 
 
 @pytest.mark.parametrize(

@@ -151,6 +151,48 @@ def labelled_identifier(text: str, result: RecognizerResult) -> bool:
     return IDENTIFIER_LABEL.search(text, max(0, result.start - _LABEL_REACH), result.start) is not None
 
 
+_HEADER_LINE = re.compile(r"(?im)^(?:from|to|cc|bcc|reply-to|sender)[ \t]*:[^\n]*")
+_UNIT_WORDS = (
+    r"office|services?|department|dept|team|desk|center|centre|pharmacy|purchasing|staff|integrity|"
+    r"nutrition|billing|admissions?|compliance|records|management|operations|support|unit|program|"
+    r"committee|registration|scheduling|referrals?|intake|helpdesk|servicedesk|noreply|no-reply|info"
+)
+_UNIT_NAME = re.compile(rf"(?i)(?:^|[\s,;:\"])(?:[A-Z][\w&.'-]*\s+){{0,4}}(?:{_UNIT_WORDS})\"?\s*<$")
+_UNIT_MAILBOX = re.compile(rf"(?i)(?:{_UNIT_WORDS})(?:[-_.](?:{_UNIT_WORDS}|[a-z]{{1,3}}))?$")
+
+
+def unit_mailbox(text: str, start: int, end: int) -> bool:
+    """True when the address at ``start:end`` stands on a From/To/Cc line as the mailbox of a
+    department, not a person: its display name names a unit (``Compliance Office
+    <compliance@...>``), or it has none and its local part is a unit's (``admissions@...``).
+    An address written in the body (``email helpdesk@...``) is left alone."""
+    line_start = text.rfind("\n", 0, start) + 1
+    header = _HEADER_LINE.match(text, line_start)
+    if header is None or header.end() < end:
+        return False
+    before = text[line_start:start]
+    if before.rstrip().endswith("<"):
+        return _UNIT_NAME.search(before.rstrip()) is not None
+    return _UNIT_MAILBOX.fullmatch(text[start:end].split("@", 1)[0]) is not None
+
+
+class Emails(Masked):
+    """E-mail addresses, less the department mailboxes of address lines (:func:`unit_mailbox`)."""
+
+    def __init__(self) -> None:
+        super().__init__(OfflineEmailRecognizer(), EMAIL_TOKENS)
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts) -> list[RecognizerResult]:
+        found = super().analyze(text, entities, nlp_artifacts)
+        return [r for r in found if not unit_mailbox(text, r.start, r.end)]
+
+
+BANK_CONTEXT = ("bank", "banking", "checking", "savings", "routing", "deposit", "debit", "aba")
+"""Presidio's US_BANK_NUMBER context, less "account" and "check": a patient's billing account
+(``Account: 6959472739``) is no bank account, and its digits would otherwise be lifted over the
+threshold by the word "account" next to them."""
+
+
 class OfflineEmailRecognizer(EmailRecognizer):
     """Presidio's EmailRecognizer, validating the domain against the bundled suffix list."""
 
@@ -226,13 +268,13 @@ def builtin_recognizers() -> list[tuple[EntityRecognizer, Gate]]:
         (IbanRecognizer(), has_digit),
         # The others see only what could match: phone-shaped stretches, tokens (masked()).
         (PhoneNumbers(), has_phone_digits),
-        (Masked(UsBankRecognizer(), DIGIT_TOKENS), has_digit),
+        (Masked(UsBankRecognizer(context=list(BANK_CONTEXT)), DIGIT_TOKENS), has_digit),
         (Masked(UsLicenseRecognizer(), DIGIT_TOKENS), has_digit),
         (Masked(UsPassportRecognizer(), DIGIT_TOKENS), has_digit),
         (Masked(IpRecognizer(), DIGIT_TOKENS), has_digit),
         (Masked(MacAddressRecognizer(), MAC_TOKENS), always),
         (Masked(DateRecognizer(), DIGIT_TOKENS), has_digit),
-        (Masked(OfflineEmailRecognizer(), EMAIL_TOKENS), has_at),
+        (Emails(), has_at),
         (Masked(UrlRecognizer(), URL_TOKENS), has_urlish),
     ]
 

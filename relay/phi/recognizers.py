@@ -18,49 +18,13 @@ The recognizers that read names rather than patterns are in :mod:`relay.phi.name
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import PatternRecognizer
 
 from relay.phi import checksums, dates
-
-# Presidio compiles with the ``regex`` module, whose flag values are those of ``re``.
-CASE_SENSITIVE = re.MULTILINE
-"""Codes are upper case; matching them case-blind would turn words into candidates."""
-CASE_BLIND = re.MULTILINE | re.IGNORECASE
+from relay.phi.pattern_pack import CASE_BLIND, CheckedPatternRecognizer, Spec
 
 _L = checksums.MBI_LETTERS
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Spec:
-    """One entity of the pack: how candidates are found and checked."""
-
-    entity: str
-    patterns: tuple[tuple[str, str, float], ...]
-    """(name, regular expression, score before context)."""
-    context: tuple[str, ...]
-    check: Callable[[str], bool]
-    flags: int = CASE_SENSITIVE
-
-
-class CheckedPatternRecognizer(PatternRecognizer):
-    """A PatternRecognizer whose candidates must pass a pure check to be reported at all."""
-
-    def __init__(self, spec: Spec, patterns: Sequence[tuple[str, str, float]], *, name: str) -> None:
-        self._check = spec.check
-        super().__init__(
-            supported_entity=spec.entity,
-            name=name,
-            patterns=[Pattern(label, pattern, score) for label, pattern, score in patterns],
-            context=list(spec.context),
-            global_regex_flags=spec.flags,
-        )
-
-    def validate_result(self, pattern_text: str) -> bool | None:
-        # None keeps the pattern's score (context decides); False drops the candidate.
-        return None if self._check(pattern_text) else False
 
 
 _LABEL_TAIL = r"\s{0,3}(?:[:#=]|no\.?|number|num\.?|is)?[\s:#]{0,3}"
@@ -111,6 +75,7 @@ _MRN_LABEL = (
 )
 MEDICAL_RECORD_NUMBER = Spec(
     entity="MEDICAL_RECORD_NUMBER",
+    label=_MRN_LABEL,
     patterns=(
         ("MRN labelled", _label(_MRN_LABEL, r"[A-Z]{0,3}-?\d{5,12}\b", guard=r"[A-Z]{0,3}-?\d"), 0.85),
         ("MRN labelled, grouped", _label(_MRN_LABEL, r"\d{2,4}-\d{2,4}-\d{2,4}\b"), 0.85),
@@ -141,6 +106,7 @@ MEDICAL_RECORD_NUMBER = Spec(
 
 US_NPI = Spec(
     entity="US_NPI",
+    label=_NPI_LABEL,
     patterns=(
         ("NPI labelled", _label(_NPI_LABEL, r"[12]\d{9}\b", guard="[12]"), 0.9),
         ("NPI bare (needs context)", r"\b[12]\d{9}\b", 0.3),
@@ -161,6 +127,7 @@ US_NPI = Spec(
 _DEA = r"[A-Z][A-Z9]\d{7}\b"
 US_DEA_NUMBER = Spec(
     entity="US_DEA_NUMBER",
+    label=_DEA_LABEL,
     patterns=(
         ("DEA labelled", _label(_DEA_LABEL, _DEA, guard=r"[A-Z][A-Z9]\d"), 0.9),
         (
@@ -181,6 +148,7 @@ _MBI_PLAIN = rf"[1-9][{_L}][0-9{_L}]\d[{_L}][0-9{_L}]\d[{_L}][{_L}]\d\d"
 _MBI_DASHED = rf"[1-9][{_L}][0-9{_L}]\d-[{_L}][0-9{_L}]\d-[{_L}][{_L}]\d\d"
 US_MBI = Spec(
     entity="US_MBI",
+    label=_MBI_LABEL,
     patterns=(
         ("MBI labelled", _label(_MBI_LABEL, rf"(?:{_MBI_DASHED}|{_MBI_PLAIN})\b", guard="[1-9]"), 0.9),
         ("MBI", rf"\b{_MBI_PLAIN}\b", 0.5),
@@ -193,6 +161,7 @@ US_MBI = Spec(
 _PLAN_ID = r"[A-Z0-9](?:[A-Z0-9-]{4,18})[A-Z0-9]\b"
 HEALTH_PLAN_ID = Spec(
     entity="HEALTH_PLAN_ID",
+    label=_PLAN_LABEL,
     patterns=(
         ("plan ID labelled", _label(_PLAN_LABEL, _PLAN_ID, guard=r"\b[A-Z0-9-]{0,19}\d"), 0.85),
         (
@@ -210,6 +179,7 @@ _ICD = r"[A-Z]\d[0-9AB](?:\.[0-9A-Z]{1,4})?\b"
 _ICD_LABEL = r"icd(?:-?10)?(?:-?cm)?(?:\s+code)?|dx|diagnosis\s+code"
 ICD10_CODE = Spec(
     entity="ICD10_CODE",
+    label=_ICD_LABEL,
     patterns=(
         ("ICD-10 labelled", _label(_ICD_LABEL, _ICD, guard=r"[A-Z]\d"), 0.85),
         ("ICD-10 with decimals (needs context)", r"\b[A-Z]\d[0-9AB]\.[0-9A-Z]{1,4}\b", 0.3),
@@ -233,6 +203,7 @@ def _after_service(guard: str, value: str, *, opening: str = "") -> str:
 _CPT_LABEL = r"cpt(?:\s+code)?|hcpcs(?:\s+code)?|procedure\s+code"
 CPT_CODE = Spec(
     entity="CPT_CODE",
+    label=_CPT_LABEL,
     patterns=(
         ("CPT labelled", _label(_CPT_LABEL, _CPT, guard=r"[A-Z]?\d"), 0.85),
         ("CPT category I (needs context)", r"\b\d{5}\b", 0.05),
@@ -245,10 +216,12 @@ CPT_CODE = Spec(
 )
 
 _NDC = r"(?:\d{4,5}-\d{3,4}-\d{1,2}|\d{10,11})\b"
+_NDC_LABEL = r"ndc|national\s+drug\s+code"
 NDC_CODE = Spec(
     entity="NDC_CODE",
+    label=_NDC_LABEL,
     patterns=(
-        ("NDC labelled", _label(r"ndc|national\s+drug\s+code", _NDC), 0.9),
+        ("NDC labelled", _label(_NDC_LABEL, _NDC), 0.9),
         ("NDC hyphenated", r"\b(?:\d{4}-\d{4}-\d{2}|\d{5}-\d{3}-\d{2}|\d{5}-\d{4}-\d{1,2})\b", 0.5),
         ("NDC digits only (needs context)", r"\b\d{10,11}\b", 0.05),
     ),
@@ -263,6 +236,7 @@ _BIRTH_LABEL = (
 _DATE_START = r"\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 DATE_OF_BIRTH = Spec(
     entity="DATE_OF_BIRTH",
+    label=_BIRTH_LABEL,
     patterns=(
         ("date after a birth label", _label(_BIRTH_LABEL, dates.DATE_PATTERN, guard=_DATE_START), 0.9),
     ),
@@ -299,6 +273,7 @@ _SSN_LABEL = (
 )
 US_SSN = Spec(
     entity="US_SSN",
+    label=_SSN_LABEL,
     patterns=(("SSN labelled", _label(_SSN_LABEL, r"\d{3}([- ]?)\d{2}\1\d{4}\b"), 0.85),),
     context=("ssn", "social security"),
     check=checksums.ssn_valid,
@@ -338,8 +313,15 @@ def healthcare_recognizers(min_score: float) -> list[tuple[PatternRecognizer, bo
     """
     built: list[tuple[PatternRecognizer, bool]] = []
     for spec in SPECS:
-        sure = [p for p in spec.patterns if p[2] >= min_score]
-        weak = [p for p in spec.patterns if p[2] < min_score]
+        anchor = f"(?<=(?i:\\b(?:{spec.label})" if spec.label else None
+        labelled = [p for p in spec.patterns if anchor is not None and anchor in p[1]]
+        sure = [p for p in spec.patterns if p[2] >= min_score and p not in labelled]
+        weak = [p for p in spec.patterns if p[2] < min_score and p not in labelled]
+        if labelled:
+            recognizer = CheckedPatternRecognizer(
+                spec, labelled, name=f"relay:{spec.entity}:labelled", windowed=True
+            )
+            built.append((recognizer, False))
         if sure:
             built.append((CheckedPatternRecognizer(spec, sure, name=f"relay:{spec.entity}"), False))
         if weak:
