@@ -32,6 +32,7 @@ BLIND = CORPUS.with_name("phi_blind.jsonl")
 BLIND2 = CORPUS.with_name("phi_blind2.jsonl")
 BLIND3 = CORPUS.with_name("phi_blind3.jsonl")
 BLIND4 = CORPUS.with_name("phi_blind4.jsonl")
+BLIND5 = CORPUS.with_name("phi_blind5.jsonl")
 KINDS = {
     "appointment-reminder",
     "lab-result",
@@ -240,7 +241,12 @@ def test_blind_corpus_is_what_its_generator_writes_and_well_formed() -> None:
 
 @pytest.mark.parametrize(
     ("generator", "path", "texts"),
-    [("make_phi_blind2", BLIND2, 231), ("make_phi_blind3", BLIND3, 209), ("make_phi_blind4", BLIND4, 206)],
+    [
+        ("make_phi_blind2", BLIND2, 231),
+        ("make_phi_blind3", BLIND3, 209),
+        ("make_phi_blind4", BLIND4, 206),
+        ("make_phi_blind5", BLIND5, 201),
+    ],
 )
 def test_later_blind_corpora_are_what_their_generators_write_and_well_formed(
     generator: str, path: Path, texts: int
