@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from relay.phi import builtins, checksums, dates, pattern_pack, tables
+from relay.phi import builtins, checksums, dates, name_words, pattern_pack, tables
 from relay.phi.names import (
     COMBINED_BONUS,
     CUE_SCORES,
@@ -592,3 +592,40 @@ def test_table_columns_type_their_cells(entity: str, cells: list[str]) -> None:
 )
 def test_not_a_table(text: str) -> None:
     assert tables.find_cells(text) == []
+
+
+# -- round 7: capitals after a label, introductions, "by" -----------------------------------
+
+ROUND7_NAMES = [
+    ("Patient: GARCIA, MARIA\nDOB: 03/04/1950", "GARCIA, MARIA"),
+    ("Member name: OKAFOR, WEI J\nPlan: Gold", "OKAFOR, WEI J"),
+    ("Re: BILLING, URGENT\nPlease call.", None),
+    ("Patient: MRI, CBC ordered", None),
+    ("hi its Destiny Harlow - i had my sleeve last week and threw up twice.", "Destiny Harlow"),
+    ("Hello, this is Marisol Quintero. My insulin pump alarms at night.", "Marisol Quintero"),
+    ("This is Blue Cross calling about the claim." + HEALTH, None),
+    ("The chart was reviewed by Odile Varga before the visit." + HEALTH, "Odile Varga"),
+    ("The chart was reviewed by Odile Varga before the visit.", None),
+    ("The audit was done by Quality Council staff." + HEALTH, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    ROUND7_NAMES,
+    ids=[
+        "caps-last-first", "caps-with-initial", "caps-common-words", "caps-acronyms", "its-name",
+        "this-is-name", "this-is-organisation", "by-with-health", "by-without-health", "by-organisation",
+    ],
+)  # fmt: skip
+def test_round7_name_forms(text: str, name: str | None) -> None:
+    people = [text[start:end] for start, end, value in find_names(text) if value >= DEFAULT_MIN_SCORE]
+    if name is None:
+        assert people == []
+    else:
+        assert name in people, people
+
+
+def test_caps_after_labels_needs_the_label() -> None:
+    assert name_words.caps_after_labels("GARCIA, MARIA", "patient") == []
+    assert name_words.caps_after_labels("Patient: GARCIA, MARIA", "patient") == [(9, 22)]

@@ -128,11 +128,34 @@ def test_missing_model_is_a_configuration_error() -> None:
         ("The MRI and CBC are normal. I agree.", []),
         ("Results are normal and everything looks good for now, so we will talk again on Boston day.",
          ["talk again on Boston day."]),
+        ("The biopsy went to Memorial Hospital Radiology on Monday.", []),
+        ("The biopsy went to Memorial Hospital with Dana Whitfield.",
+         ["biopsy went to Memorial Hospital with Dana Whitfield."]),
+        ("Her desk is next to Ana Schröder now.", ["is next to Ana Schröder now."]),
+        ("Her desk is next to Schröder now.", ["is next to Schröder now."]),
+        ("The biopsy report from Mercy General Hospital was negative.", []),
+        ("Signed,\nMaria Lopez RN\n", ["Signed,\nMaria Lopez RN\n"]),
+        ("Policy owner: Valentina Lane\n", ["Policy owner: Valentina Lane\n"]),
     ],
-    ids=["lower-case", "openers-only", "title-and-name", "salutation", "acronyms", "window"],
-)
+    ids=[
+        "lower-case", "openers-only", "title-and-name", "salutation", "acronyms", "window",
+        "only-words-of-organisations", "organisation-beside-a-name", "accented-name", "accented-word-alone",
+        "name-of-an-institution", "name-before-a-credential", "surname-that-is-a-place-word",
+    ],
+)  # fmt: skip
 def test_ner_regions(text: str, regions: list[str]) -> None:
     assert [text[s:e] for s, e in ner_regions(text)] == regions
+
+
+def test_a_repeated_region_is_read_once_and_reported_at_each_place(scanner: PhiScanner) -> None:
+    line = "Thanks,\nDana Whitfield\n"
+    text = line + "\n> " + line
+    spans = [
+        text[e.start_char : e.end_char]
+        for e in scanner.engine.nlp.process_texts([text, line], "en")[0].entities
+        if e.label_ == "PERSON"
+    ]
+    assert spans == ["Dana Whitfield", "Dana Whitfield"]
 
 
 # -- offline -------------------------------------------------------------------------------

@@ -342,3 +342,43 @@ def test_whose_health(text: str, personal: bool, broadcast: bool) -> None:
 def test_no_health_words_no_subject() -> None:
     signal = health.measure(["Please join me in welcoming Jo Roe to the finance team."])
     assert (signal.present, signal.personal, signal.broadcast) == (False, False, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "personal", "broadcast"),
+    [
+        ("Sepsis Committee - minutes\nPresent: Jo Roe (chair)\nSepsis bundle 71%.\nNext meeting 10/23.",
+         False, True),
+        ("No patient-level data discussed; sepsis bundle compliance is 71%.", False, True),
+        ("Sepsis committee: please review the bundle before Friday.", False, False),
+        ("Sequence Z51.11 first, then the code for the malignancy being treated.", False, False),
+        ("The patient was treated for sepsis.", True, False),
+        ("Congrats, your abstract on readmissions after CABG was accepted as a poster.", False, True),
+        ("Congrats, your CABG went well and you can go home.", True, False),
+    ],
+    ids=[
+        "committee-minutes", "no-patient-level-data", "committee-without-minutes", "condition-being-treated",
+        "patient-being-treated", "research-abstract", "your-own-surgery",
+    ],
+)  # fmt: skip
+def test_whose_health_round7(text: str, personal: bool, broadcast: bool) -> None:
+    signal = health.measure([text])
+    assert signal.terms > 0
+    assert (signal.personal, signal.broadcast) == (personal, broadcast)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "im 3 weeks out after my gastric sleeve and threw up twice",
+        "my cgm says sensor error and my sugar was 280",
+        "cardiac rehab session 22 of 36 after CABG",
+    ],
+    ids=["bariatric", "diabetes-technology", "cardiac-rehab"],
+)
+def test_patient_program_words_are_health(text: str) -> None:
+    assert health.measure([text]).present
+
+
+def test_program_words_alone_are_not_health() -> None:
+    assert not health.measure(["The sleeve of my jacket tore on the rehab center door."]).present

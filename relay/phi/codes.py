@@ -25,11 +25,12 @@ is the Presidio side.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from relay.phi import checksums, health
+from relay.phi.rule_recognizer import RuleRecognizer
 
 ICD10 = "ICD10_CODE"
 CPT = "CPT_CODE"
@@ -101,27 +102,11 @@ def find_codes(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), _entity(m)) for m in tokens if m.group() in values]
 
 
-class ClinicalCodeRecognizer(EntityRecognizer):
+class ClinicalCodeRecognizer(RuleRecognizer):
     """ICD10_CODE and CPT_CODE cited without a label (:func:`find_codes`)."""
 
     def __init__(self) -> None:
-        super().__init__(supported_entities=[ICD10, CPT], name=NAME, supported_language="en")
+        super().__init__([ICD10, CPT], name=NAME)
 
-    def load(self) -> None:
-        pass
-
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts) -> list[RecognizerResult]:
-        return [
-            RecognizerResult(
-                entity,
-                start,
-                end,
-                SCORE,
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: NAME,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
-            for start, end, entity in find_codes(text)
-            if entity in entities
-        ]
+    def find(self, text: str, nlp_artifacts: NlpArtifacts) -> Iterator[tuple[str, int, int, float]]:
+        return ((entity, start, end, SCORE) for start, end, entity in find_codes(text))

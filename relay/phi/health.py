@@ -74,7 +74,8 @@ physiotherapy intubation anesthesia infusion transfusion sutures amputation cesa
 c-section ivf angiogram angiography echocardiography sonogram polysomnography radiograph
 fluoroscopy dexa pap-smear psychotherapy chiropractic acupuncture ct-scan cat-scan pet-scan
 sleep-study stress-test bone-density flu-shot physical-therapy occupational-therapy speech-therapy
-prenatal postpartum ob-gyn obgyn well-child
+prenatal postpartum ob-gyn obgyn well-child cabg pci bariatric bariatrics gastric-sleeve
+gastric-bypass lap-band cgm cardiac-rehab pulmonary-rehab
 """
 _LABS = """
 a1c hba1c glucose cholesterol ldl hdl triglycerides creatinine egfr potassium
@@ -146,6 +147,18 @@ _PHRASES = (
     "your follow-up",
     "your checkup",
     "your check-up",
+    "gastric sleeve",
+    "gastric bypass",
+    "cardiac rehab",
+    "pulmonary rehab",
+    "threw up",
+    "throwing up",
+    "my sugar",
+    "my sugars",
+    "blood sugar",
+    "blood sugars",
+    "glucose monitor",
+    "insulin pump",
 )
 _WEAK_PHRASES = ("office visit", "new patient", "same-day visit", "fasting labs", "side effect")
 """Phrases that speak of care without saying what for (weight 0.4, like a care word)."""
@@ -165,7 +178,7 @@ shoulder abdomen stomach joint ct screening vaccines injection specialist
 pulmonology rheumatology gastroenterology endocrinology nephrology hematology ophthalmology
 otolaryngology podiatry allergy immunology pulmonologist rheumatologist cardiologist oncologist
 neurologist dermatologist radiologist urologist gynecologist pediatrician allergist surgeon
-therapist chiropractor optometrist dentist dental
+therapist chiropractor optometrist dentist dental rehab hfref hfpef sensor sleeve
 """
 _DRUG_STEMS = (
     "pril",
@@ -292,29 +305,63 @@ def is_clinical_term(word: str) -> bool:
     return word in _STRONG_WORDS or _is_drug_by_stem(word) or _is_clinical_by_ending(word)
 
 
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    """The distinct health terms of one text, and whether its talk is personal or a broadcast."""
+
+    strong: frozenset[str]
+    weak: frozenset[str]
+    personal: bool
+    broadcast: bool
+
+
+@functools.lru_cache(maxsize=16)
+def _terms(text: str) -> _Terms:
+    """One text's terms (cached: the verdict and several recognizers ask about the same text)."""
+    strong: set[str] = set()
+    weak: set[str] = set()
+    lower = text.lower()
+    words = _WORD.findall(lower)
+    for index, word in enumerate(words):
+        if word in _STRONG_WORDS or _is_drug_by_stem(word) or _is_clinical_by_ending(word):
+            strong.add(word)
+        elif word in _WEAK_WORDS:
+            weak.add(word)
+        if word in _PHRASE_STARTS:
+            for size in range(2, _MAX_PHRASE_WORDS + 1):
+                phrase = " ".join(words[index : index + size])
+                if phrase in _STRONG_PHRASES:
+                    strong.add(phrase)
+                elif phrase in _WEAK_PHRASE_SET:
+                    weak.add(phrase)
+    if (dose := _DOSE.search(lower)) is not None:
+        strong.add(dose.group())
+    found = bool(strong or weak)  # a text without terms is read only after one with some
+    return _Terms(
+        strong=frozenset(strong),
+        weak=frozenset(weak),
+        personal=found and subject.is_personal(lower, is_clinical_term),
+        broadcast=found and subject.is_broadcast(lower),
+    )
+
+
 def measure(texts: Iterable[str]) -> HealthSignal:
-    """The health signal of a whole message (all its segments), each distinct term once."""
+    """The health signal of a whole message (all its segments), each distinct term once.
+
+    Whether the talk is personal or a broadcast is read from the segments from the first one
+    with a health term on."""
     strong: set[str] = set()
     weak: set[str] = set()
     personal = broadcast = False
     for text in texts:
-        lower = text.lower()
-        words = _WORD.findall(lower)
-        for index, word in enumerate(words):
-            if word in _STRONG_WORDS or _is_drug_by_stem(word) or _is_clinical_by_ending(word):
-                strong.add(word)
-            elif word in _WEAK_WORDS:
-                weak.add(word)
-            if word in _PHRASE_STARTS:
-                for size in range(2, _MAX_PHRASE_WORDS + 1):
-                    phrase = " ".join(words[index : index + size])
-                    if phrase in _STRONG_PHRASES:
-                        strong.add(phrase)
-                    elif phrase in _WEAK_PHRASE_SET:
-                        weak.add(phrase)
-        if (dose := _DOSE.search(lower)) is not None:
-            strong.add(dose.group())
-        if strong or weak:
+        terms = _terms(text)
+        strong |= terms.strong
+        weak |= terms.weak
+        if terms.strong or terms.weak:
+            personal = personal or terms.personal
+            broadcast = broadcast or terms.broadcast
+        elif strong or weak:
+            lower = text.lower()
             personal = personal or subject.is_personal(lower, is_clinical_term)
             broadcast = broadcast or subject.is_broadcast(lower)
     return HealthSignal(
@@ -325,9 +372,8 @@ def measure(texts: Iterable[str]) -> HealthSignal:
     )
 
 
-@functools.lru_cache(maxsize=16)
 def has_context(text: str) -> bool:
-    """Whether one text alone has health context (cached: several recognizers ask per text)."""
+    """Whether one text alone has health context."""
     return measure([text]).present
 
 

@@ -9,12 +9,12 @@ no label, the name is the context.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
-from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from relay.phi import dates, names
+from relay.phi.rule_recognizer import RuleRecognizer, ner_people
 from relay.phi.settings import DEFAULT_MIN_SCORE
 
 BIRTH_DATE_ENTITY = "DATE_OF_BIRTH"
@@ -24,34 +24,17 @@ BIRTH_DATE_SCORE = 0.6
 but without a label it is less sure than ``DOB:`` (0.9)."""
 
 
-class NameRecognizer(EntityRecognizer):
+class NameRecognizer(RuleRecognizer):
     """PERSON from cues around capitalised words (:func:`relay.phi.names.find_names`), beside the
     model's NER."""
 
     def __init__(self, *, min_score: float = DEFAULT_MIN_SCORE) -> None:
         self.min_score = min_score
-        super().__init__(supported_entities=[names.ENTITY], name=names.NAME, supported_language="en")
+        super().__init__([names.ENTITY], name=names.NAME)
 
-    def load(self) -> None:
-        pass
-
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts) -> list[RecognizerResult]:
-        if names.ENTITY not in entities:
-            return []
-        known = [(e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ == names.ENTITY]
-        return [
-            RecognizerResult(
-                names.ENTITY,
-                start,
-                end,
-                value,
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: names.NAME,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
-            for start, end, value in names.find_names(text, known, min_score=self.min_score)
-        ]
+    def find(self, text: str, nlp_artifacts: NlpArtifacts) -> Iterator[tuple[str, int, int, float]]:
+        found = names.find_names(text, ner_people(nlp_artifacts), min_score=self.min_score)
+        return ((names.ENTITY, start, end, score) for start, end, score in found)
 
 
 _DATE_IN_PARENTHESES = re.compile(rf"[ \t]?\(({dates.DATE_PATTERN})\)", re.IGNORECASE)
@@ -76,32 +59,13 @@ def birth_dates_after_names(
     return found
 
 
-class BirthDateAfterNameRecognizer(EntityRecognizer):
+class BirthDateAfterNameRecognizer(RuleRecognizer):
     """DATE_OF_BIRTH for ``<name> (<date>)`` (:func:`birth_dates_after_names`)."""
 
     def __init__(self, *, min_score: float = DEFAULT_MIN_SCORE) -> None:
         self.min_score = min_score
-        super().__init__(
-            supported_entities=[BIRTH_DATE_ENTITY], name=BIRTH_DATE_NAME, supported_language="en"
-        )
+        super().__init__([BIRTH_DATE_ENTITY], name=BIRTH_DATE_NAME)
 
-    def load(self) -> None:
-        pass
-
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts) -> list[RecognizerResult]:
-        if BIRTH_DATE_ENTITY not in entities:
-            return []
-        known = [(e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ == names.ENTITY]
-        return [
-            RecognizerResult(
-                BIRTH_DATE_ENTITY,
-                start,
-                end,
-                BIRTH_DATE_SCORE,
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: BIRTH_DATE_NAME,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
-            for start, end in birth_dates_after_names(text, known, min_score=self.min_score)
-        ]
+    def find(self, text: str, nlp_artifacts: NlpArtifacts) -> Iterator[tuple[str, int, int, float]]:
+        found = birth_dates_after_names(text, ner_people(nlp_artifacts), min_score=self.min_score)
+        return ((BIRTH_DATE_ENTITY, start, end, BIRTH_DATE_SCORE) for start, end in found)

@@ -6,6 +6,7 @@ and its cues. Pure string work.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,3 +76,47 @@ def is_name_word(word: str, *, strong: bool = False) -> bool:
     if strong:
         return lower not in NOT_NAMES
     return lower not in NON_NAME_WORDS and not lower.endswith(_NOUN_ENDINGS)
+
+
+_CAPS_WORD = r"[A-Z][A-Z'\u2019-]+"
+_CAPS_NAME = rf"(?P<name>{_CAPS_WORD},[ \t]?{_CAPS_WORD}(?:[ \t][A-Z]\.?)?)(?![\w'\u2019-])"
+"""``GARCIA, MARIA`` and ``GARCIA, MARIA J``: a record system's ``LAST, FIRST`` in capitals."""
+
+
+_CAPS_VALUE = re.compile(rf"[:#][ \t]*{_CAPS_NAME}")
+
+
+@functools.lru_cache(maxsize=8)
+def _label_before(labels: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w-])(?i:{labels})[ \t]*$")
+
+
+def caps_after_labels(text: str, labels: str) -> list[tuple[int, int]]:
+    """(start, end) of each ``LAST, FIRST`` in capitals right after a field label matching
+    ``labels`` (``Patient: GARCIA, MARIA``) whose words are not acronyms nor words with another
+    use in mail (``Re: BILLING, URGENT``)."""
+    found = []
+    for match in _CAPS_VALUE.finditer(text):  # the rare value first, then its label on its line
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        if _label_before(labels).search(text, max(line_start, match.start() - 60), match.start()) is None:
+            continue
+        words = [w.strip(" \t.") for w in match.group("name").replace(",", " ").split()]
+        full = [w for w in words if len(w) > 1]
+        if len(full) >= 2 and all(is_name_word(w.title()) for w in full):
+            found.append(match.span("name"))
+    return found
+
+
+_JOINED_BEFORE = re.compile(r"[\w'\u2019-]")
+_JOINED_AFTER = re.compile(r"[\w-]")
+
+
+def whole_word_at(text: str, word: str) -> Iterator[int]:
+    """Where ``word`` stands on its own in ``text`` (``Ann`` not in ``Anna`` nor ``Mary-Ann``): a
+    plain search per word, no expression compiled per text."""
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if (start == 0 or not _JOINED_BEFORE.match(text, start - 1)) and not _JOINED_AFTER.match(text, end):
+            yield start
+        start = text.find(word, start + 1)

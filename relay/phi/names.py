@@ -50,7 +50,9 @@ from relay.phi.name_words import (
     _core,
     _is_title_or_initial,
     _runs,
+    caps_after_labels,
     is_name_word,
+    whole_word_at,
 )
 from relay.phi.nlp import NER_SCORE
 from relay.phi.settings import DEFAULT_MIN_SCORE
@@ -79,6 +81,8 @@ class Cue(enum.Enum):
     SUBJECT = "subject"  # <name> will / should / can ...
     BESIDE = "beside a titled person"  # <name> with Dr. Roe
     EMAIL = "email"  # <name> ... name.surname@example.org
+    INTRODUCED = "introduced"  # this is / it's / my name is <name>
+    BY = "by"  # reviewed by <name>
 
 
 CUE_SCORES: dict[Cue, float] = {
@@ -93,6 +97,8 @@ CUE_SCORES: dict[Cue, float] = {
     Cue.PERSON_VERB: 0.45,
     Cue.BESIDE: 0.45,
     Cue.EMAIL: 0.45,
+    Cue.INTRODUCED: 0.45,
+    Cue.BY: 0.3,
     Cue.FOR: 0.3,
     Cue.HEADING: 0.3,
     Cue.TO: 0.3,
@@ -144,6 +150,8 @@ _BEFORE = {
     Cue.TO: re.compile(r"(?i)\bto[ \t]+$"),
     Cue.HEADING: re.compile(r"^[ \t]*[A-Za-z][\w'&/ ]{0,40}[ \t][-\u2013\u2014][ \t]+$"),
     Cue.FROM: re.compile(r"(?i)\bfrom[ \t]+$"),
+    Cue.BY: re.compile(r"(?i)\bby[ \t]+$"),
+    Cue.INTRODUCED: re.compile(r"(?i)(?:\bmy[ \t]+name[ \t]+is|\bthis[ \t]+is|\bit['\u2019]?s)[ \t]+$"),
     Cue.BEHALF: re.compile(r"(?i)\b(?:on[ \t]+behalf[ \t]+of|in[ \t]+care[ \t]+of|c/o)[ \t]+$"),
 }
 """Cues read on the candidate's line before it."""
@@ -340,6 +348,12 @@ def _find_names(
         value = score(text, name, cues(text, name))
         if value > 0.0:
             found.append((name.start, name.end, value))
+    spans = [*known, *((start, end) for start, end, _value in found)]
+    found += [
+        (start, end, CUE_SCORES[Cue.ROLE_LABEL])
+        for start, end in caps_after_labels(text, _ROLE_LABELS)
+        if not _overlaps(spans, start, end)
+    ]
     names = [*known, *((start, end) for start, end, value in found if value >= min_score)]
     found += _repeated(text, names)
     return tuple(_last_first(text, known, found, min_score))
@@ -381,11 +395,10 @@ def _repeated(text: str, names: Sequence[tuple[int, int]]) -> list[tuple[int, in
         for word in words
         if len(word) > 2 and is_name_word(word)
     }
-    if not parts:
-        return []
-    pattern = re.compile(r"(?<![\w'\u2019-])(?:" + "|".join(map(re.escape, sorted(parts))) + r")(?![\w-])")
-    return [
-        (match.start(), match.end(), CUE_SCORES[Cue.REPEATED])
-        for match in pattern.finditer(text)
-        if not _overlaps(names, match.start(), match.end())
+    found = [
+        (start, start + len(part), CUE_SCORES[Cue.REPEATED])
+        for part in parts
+        for start in whole_word_at(text, part)
+        if not _overlaps(names, start, start + len(part))
     ]
+    return sorted(found)

@@ -12,7 +12,11 @@ alone (the context boost reads the raw text, :mod:`relay.phi.context_window`), s
   "The", "Thanks"), within its sentence, merged into contiguous regions. PERSON, LOCATION and
   dated entities are written with capitals in mail; text without one holds none the model
   would find;
-* regions of many texts are batched through ``nlp.pipe``;
+* a region is kept only if one of its capitalised words may start a person's name: not a word
+  with another use in mail ("June", "Billing") nor a word of a run naming an institution or a
+  place ("Mercy General Hospital", "Main Street"). Places and dates found only there are lost;
+  they decide nothing;
+* regions of many texts are batched through ``nlp.pipe``, each distinct region once;
 * the model's matrix products use numpy's BLAS unless ``PhiSettings.blis`` asks for spaCy's
   default BLIS (slower on the machines measured, same entities);
 * NER "PERSON"s that are drugs or eponymous diseases (:func:`relay.phi.health.is_clinical_name`),
@@ -101,7 +105,9 @@ _CREDENTIALS = frozenset({"MD", "DO", "PA", "NP", "RN", "DDS", "DMD", "PhD", "MP
 
 _BOUNDARY = re.compile(r"[.!?]+[\"')\]]*[ \t]+|\n")
 _WORD_BEFORE = re.compile(r"([\w.]+)[.!?]*[\"')\]]*[ \t]+$")
-_CAPITALISED = re.compile(r"(?<![\w'\u2019])[A-Z][A-Za-z'\u2019-]*(?!\w)")
+_CAPITALISED = re.compile(r"(?<![\w'\u2019])[^\W\d_][^\W\d_'\u2019-]*(?:['\u2019-][^\W\d_]*)*(?!\w)")
+"""A word of letters (any script: "Schröder", "Lefèvre"), apostrophes and hyphens; whether it is
+capitalised is checked apart."""
 _FIRST_WORD = re.compile(r"[^\W\d_]+")
 _TOKEN = re.compile(r"\S+")
 _DETERMINER_AFTER = re.compile(r"\s+(?:the|a|an|this|these|those|your|our|all|each|every)\s")
@@ -148,9 +154,42 @@ def _may_be_a_name(span: str, after: str) -> bool:
     return not (word.isupper() or word.lower() in NON_NAME_WORDS or after.startswith(":"))
 
 
+_INSTITUTION_WORDS = """
+    hospital hospitals clinic clinics center centre health healthcare group associates partners
+    services pharmacy laboratory laboratories labs imaging diagnostics institute foundation
+    university college school academy network system systems insurance mutual assurance shield
+    company corporation inc llc ltd street avenue road drive boulevard plaza square county city valley
+"""
+_ORGANISATION_ENDS = frozenset(_INSTITUTION_WORDS.split())
+"""Last words of the names of organisations and places ("Mercy General Hospital", "Riverside
+Health", "Main Street"); never a credential ("Maria Lopez RN") or a department."""
+
+
 def _is_trigger(word: str) -> bool:
     """A capitalised word that may be (part of) a name or a place, wherever it stands."""
     return len(word) > 1 and not (word.isupper() and len(word) <= 3) and word.lower() not in NEVER_NAMES
+
+
+def _may_start_a_name(word: str) -> bool:
+    """A trigger that is not a word with another use in mail: a month, a word of organisations,
+    places, headings or roles ("June", "Hospital", "Street", "Billing"). A region holding no such
+    word has nobody for the model to find."""
+    return word.lower() not in NON_NAME_WORDS
+
+
+def _institutional(text: str, capitalised: Sequence[re.Match[str]]) -> set[int]:
+    """Starts of the words of capitalised runs ("Mercy General Hospital", "Riverside Health",
+    "Main Street") that end in a word of organisations or places: they name no person."""
+    found: set[int] = set()
+    run: list[re.Match[str]] = []
+    for word in [*capitalised, None]:
+        if word is not None and run and text[run[-1].end() : word.start()] == " ":
+            run.append(word)
+            continue
+        if len(run) > 1 and run[-1].group().lower() in _ORGANISATION_ENDS:
+            found.update(w.start() for w in run)
+        run = [word] if word is not None else []
+    return found
 
 
 def ner_regions(text: str) -> list[tuple[int, int]]:
@@ -165,7 +204,10 @@ def ner_regions(text: str) -> list[tuple[int, int]]:
     sentences = list(_sentences(text))
     sentence_starts = [start for start, _end in sentences]
     regions: list[tuple[int, int]] = []
-    for word in _CAPITALISED.finditer(text):
+    named: list[bool] = []  # per region: whether a trigger in it may be (part of) a name
+    capitalised = [word for word in _CAPITALISED.finditer(text) if word.group()[0].isupper()]
+    institutional = _institutional(text, capitalised)
+    for word in capitalised:
         value = word.group()
         if not _is_trigger(value):
             continue
@@ -182,16 +224,20 @@ def ner_regions(text: str) -> list[tuple[int, int]]:
         # salutation and a name, "Dear Wei Okafor," without the line break as neither.
         start = sentence_start if low == first_token else tokens[low][0]
         end = sentence_end if high == last_token else tokens[high][1]
+        name = _may_start_a_name(value) and word.start() not in institutional
         if regions and start <= regions[-1][1] + 1 and end - regions[-1][0] <= MAX_REGION_CHARS:
             regions[-1] = (regions[-1][0], max(end, regions[-1][1]))
+            named[-1] = named[-1] or name
             continue
         while end - start > MAX_REGION_CHARS:
             cut = text.rfind(" ", start, start + MAX_REGION_CHARS)
             cut = cut if cut > start else start + MAX_REGION_CHARS
             regions.append((start, cut))
+            named.append(name)
             start = cut
         regions.append((start, end))
-    return regions
+        named.append(name)
+    return [region for region, keep in zip(regions, named, strict=True) if keep]
 
 
 def _load(name: str, *, blis: bool) -> Language:
@@ -240,10 +286,17 @@ class NerOnlySpacyNlpEngine(SpacyNlpEngine):
             raise ValueError("NLP engine is not loaded; call load() first")
         nlp = self._models[language]
         jobs = [(index, start, end) for index, text in enumerate(texts) for start, end in ner_regions(text)]
+        # A region repeated in the batch (a signature, a quoted reply, a disclaimer) is read once:
+        # its entities, as offsets into the region, are the same wherever it stands.
+        unique = list(dict.fromkeys(texts[i][s:e] for i, s, e in jobs))
+        docs = nlp.pipe(unique, batch_size=PIPE_BATCH_SIZE)
+        entities = {text: list(self._entities(doc, 0)) for text, doc in zip(unique, docs, strict=True)}
         found: list[list[NerSpan]] = [[] for _ in texts]
-        docs = nlp.pipe((texts[i][s:e] for i, s, e in jobs), batch_size=PIPE_BATCH_SIZE)
-        for (index, offset, _end), doc in zip(jobs, docs, strict=True):
-            found[index].extend(self._entities(doc, offset))
+        for index, offset, end in jobs:
+            found[index].extend(
+                NerSpan(span.label_, span.start_char + offset, span.end_char + offset)
+                for span in entities[texts[index][offset:end]]
+            )
         return [self._artifacts(spans, nlp, language) for spans in found]
 
     def _entities(self, doc: Doc, offset: int) -> Iterator[NerSpan]:

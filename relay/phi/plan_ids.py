@@ -19,11 +19,12 @@ any company. Pure string work; :class:`PlanIdRecognizer` is the Presidio side.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from relay.phi import checksums
+from relay.phi.rule_recognizer import RuleRecognizer
 
 ENTITY = "HEALTH_PLAN_ID"
 NAME = "relay:HEALTH_PLAN_ID:payer"
@@ -75,28 +76,11 @@ def _varied(value: str) -> bool:
     return len(set(digits)) > 1
 
 
-class PlanIdRecognizer(EntityRecognizer):
+class PlanIdRecognizer(RuleRecognizer):
     """HEALTH_PLAN_ID announced by the payer (:func:`find_plan_ids`)."""
 
     def __init__(self) -> None:
-        super().__init__(supported_entities=[ENTITY], name=NAME, supported_language="en")
+        super().__init__([ENTITY], name=NAME)
 
-    def load(self) -> None:
-        pass
-
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts) -> list[RecognizerResult]:
-        if ENTITY not in entities:
-            return []
-        return [
-            RecognizerResult(
-                ENTITY,
-                start,
-                end,
-                score,
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: NAME,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
-            for start, end, score in find_plan_ids(text)
-        ]
+    def find(self, text: str, nlp_artifacts: NlpArtifacts) -> Iterator[tuple[str, int, int, float]]:
+        return ((ENTITY, start, end, score) for start, end, score in find_plan_ids(text))

@@ -58,13 +58,23 @@ _BROADCAST = re.compile(
     r"(?:coding|billing|documentation)\s+(?:tips?|reminders?|updates?|refreshers?|guidance)|tips?\s+of\s+the|"
     r"refresher|audit\s+findings|education\s+sessions?|journal\s+club|in-?service|"
     r"surveillance|health\s+(?:alert|advisory)|outbreak|clinicians\s+should|providers\s+should|"
-    r"(?:confirmed|reported|suspected)\s+cases|formulary|p&t|questions\s+(?:to|about|regarding))\b"
+    r"(?:confirmed|reported|suspected)\s+cases|formulary|p&t|questions\s+(?:to|about|regarding)|"
+    r"(?:committee|council|board|meeting)\b[^\n]{0,30}\bminutes|minutes\s+of\s+the|next\s+meeting|quorum|"
+    r"(?:^|\n)(?:present|attendees|absent)\s*:|action\s+items|"
+    r"de-?identified|abstracts?|posters?|manuscripts?|cohorts?|"
+    r"no\s+patient[- ](?:level|specific|identifying|identifiable)\s+(?:data|information|details))\b"
 )
 """Mail to an audience (events, speakers, press, newsletters and their columns, classes, a
 department's quality rates, coding and billing education, audits, journal clubs, public-health
 alerts and surveillance, formulary changes) or about a clinician's work (a new physician,
-credentialing): names in it are speakers, hosts, authors and staff."""
+credentialing, research: an abstract, a poster, a de-identified cohort), or the minutes of a
+committee (attendance, next meeting): names in it are
+speakers, hosts, authors, members and staff."""
 _PRONOUN = re.compile(r"\b(?:he|she|him|his|her|hers|i|i'm|i've|me|my|you|your|you're)\b")
+_OWN_WORK = re.compile(
+    r"\b(?:your|my|his|her|their)\s+(?:abstract|poster|paper|manuscript|talk|presentation|study|research|"
+    r"grant|proposal|article|thesis|lecture|slides)\b"
+)
 _SENTENCE = re.compile(r"[^.!?\n]+")
 _WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
 
@@ -85,12 +95,24 @@ def is_broadcast(text: str) -> bool:
 def is_personal(text: str, is_clinical: Callable[[str], bool]) -> bool:
     """Whether ``text`` (lower case) talks about an individual's health; ``is_clinical`` tells a
     clinical term (:mod:`relay.phi.health`)."""
-    if any(p.search(text) for p in (_PATIENT, _AGE, _EVENTS, _FAMILY, _POSSESSED_CARE)):
+    if any(p.search(text) for p in (_PATIENT, _AGE, _FAMILY, _POSSESSED_CARE)):
+        return True
+    if any(not _condition_before(text, event.start(), is_clinical) for event in _EVENTS.finditer(text)):
         return True
     for sentence in _SENTENCE.finditer(text):
         part = sentence.group()
-        if _PRONOUN.search(part) is None:
-            continue
+        if _PRONOUN.search(part) is None or _OWN_WORK.search(part) is not None:
+            continue  # "your abstract on readmissions after CABG": a clinician's work, not a body
         if any(word in SYMPTOMS or is_clinical(word) for word in _WORD.findall(part)):
             return True
     return False
+
+
+_WORD_BEFORE = re.compile(r"([a-z][a-z'\-]*)\s+$")
+
+
+def _condition_before(text: str, start: int, is_clinical: Callable[[str], bool]) -> bool:
+    """Whether the event at ``start`` happens to a condition, not a person ("the malignancy being
+    treated", "infections were treated"): the word right before it is a clinical term."""
+    before = _WORD_BEFORE.search(text, max(0, start - 40), start)
+    return before is not None and is_clinical(before.group(1))

@@ -18,10 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from relay.phi import checksums, dates
+from relay.phi.rule_recognizer import RuleRecognizer
 
 NAME = "relay:table-column"
 SCORE = 0.8
@@ -160,28 +160,11 @@ def has_table(text: str) -> bool:
     return any(c.isdigit() for c in text) and any(text.count(d) >= MIN_COLUMNS - 1 for d in DELIMITERS)
 
 
-class TableRecognizer(EntityRecognizer):
+class TableRecognizer(RuleRecognizer):
     """Identifiers under the typed columns of a table (:func:`find_cells`)."""
 
     def __init__(self) -> None:
-        super().__init__(supported_entities=list(ENTITIES), name=NAME, supported_language="en")
+        super().__init__(ENTITIES, name=NAME)
 
-    def load(self) -> None:
-        pass
-
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts) -> list[RecognizerResult]:
-        wanted = set(entities)
-        return [
-            RecognizerResult(
-                entity,
-                start,
-                end,
-                SCORE,
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: NAME,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
-            for entity, start, end in find_cells(text)
-            if entity in wanted
-        ]
+    def find(self, text: str, nlp_artifacts: NlpArtifacts) -> Iterator[tuple[str, int, int, float]]:
+        return ((entity, start, end, SCORE) for entity, start, end in find_cells(text))
