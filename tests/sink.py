@@ -225,10 +225,12 @@ class Sink:
                 self._loop.call_soon_threadsafe(self._server.close)
                 self.drop_sessions()
         finally:
-            if self._server is not None:
-                self._server.close()
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(START_TIMEOUT)
+            # Only now, with the loop stopped: asyncio.Server is not thread-safe, and a close()
+            # racing the loop thread's own close() woke its waiters twice (TypeError in CI).
+            if self._server is not None:
+                self._server.close()
             self._loop.close()
 
     def __enter__(self) -> Sink:
