@@ -120,7 +120,10 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
                         help="message payload sizes in bytes, comma-separated (default 2048,20480)")
     parser.add_argument("--repeat", type=int, help="runs per system and size; medians are quoted (default 3)")
-    parser.add_argument("--workers", type=int, default=1, help="the relay's `workers` setting (default 1)")
+    parser.add_argument(
+        "--workers", type=int, default=0,
+        help="the relay's `workers` setting (default 0: one per core, as shipped)",
+    )
     parser.add_argument("--phi", choices=("on", "off"), default="on",
                         help="the relay's PHI detection (default on, as shipped; off measures the SMTP path)")
     parser.add_argument("--reference", type=Path, metavar="DIR",

@@ -18,6 +18,7 @@ import signal
 import socket
 import ssl
 import time
+from dataclasses import replace
 
 from relay.audit.trail import AuditTrail
 from relay.audit.writer import AuditLog
@@ -177,10 +178,11 @@ class RelayNode:
         """The analysis processes: with PHI detection on, started before we listen, each loading
         the language model once. With it off, they only extract the messages too big to extract
         inline (``SmallInline``), and start when the first one arrives."""
-        self._phi = PhiPool(self.config.phi)
-        if self.config.phi.enabled:
+        settings = self.config.phi
+        self._phi = PhiPool(replace(settings, workers=settings.processes(self.config.processes())))
+        if settings.enabled:
             await self._phi.start()
-            log.info("event=phi_ready workers=%d model=%s", self.config.phi.workers, self.config.phi.model)
+            log.info("event=phi_ready workers=%d model=%s", self._phi.processes, settings.model)
             return self._phi
         log.warning("event=phi_disabled effect=every_message_unscannable")
         return SmallInline(self._phi)  # its pool starts with the first message too big for inline

@@ -41,16 +41,12 @@ RESTART_DELAY = 1.0
 """Pause before restarting a crashed worker, so a worker that dies at start cannot spin."""
 
 
-def worker_count(config: Config) -> int:
-    return config.workers or os.cpu_count() or 1
-
-
 def run(config: Config) -> int:
     """Serve until SIGTERM/SIGINT; returns the exit code."""
     lock = ServeLock(config.spool)
     lock.acquire()
     children: dict[int, int] = {}
-    count = worker_count(config)
+    count = config.processes()
     try:
         # The metrics endpoint lives in this process, the one that lives as long as the node
         # (docs/metrics.md); workers write their counters to files it adds up.

@@ -27,6 +27,7 @@ from relay.config.schema import (
     ListenConfig,
     MetricsConfig,
 )
+from relay.cpus import available_cores
 from relay.errors import ConfigError
 from relay.phi.settings import PhiSettings
 from relay.tls.settings import TlsOutboundConfig
@@ -423,6 +424,7 @@ ERRORS: list[tuple[str, str, int, str, str]] = [
     ),
     ("zero-count", "limits:\n  max_line_length: 0\n", 2, "limits.max_line_length", ">= 1, got 0"),
     ("negative-workers", "workers: -1\n", 1, "workers", "expected an integer >= 0, got -1"),
+    ("negative-phi-workers", "phi:\n  workers: -2\n", 2, "phi.workers", "integer >= 0, got -2"),
     ("port-zero", "delivery:\n  port: 0\n", 2, "delivery.port", "integer 1-65535, got 0"),
     ("port-high", "delivery:\n  port: 65536\n", 2, "delivery.port", "1-65535, got 65536"),
     ("port-name", "delivery:\n  port: smtp\n", 2, "delivery.port", "got 'smtp'"),
@@ -889,3 +891,25 @@ def test_docs_examples_load(tmp_path: Path) -> None:
     unset = [k for k in _schema_keys(Config) if not _has(written, k.split("."))]
     assert unset == [], "the full example should show every key"
     assert load_config(write(tmp_path, examples[1])).routes["example.test"].port == 2526
+
+
+def test_scanners_share_the_cores_among_relay_processes() -> None:
+    """``phi.workers: 0`` keeps about one scanner per core on the node, however many relay
+    processes ``workers`` starts; a number is taken as it is."""
+    cores = available_cores()
+    shared = PhiSettings()
+    assert shared.workers == 0
+    assert shared.processes(1) == cores
+    assert shared.processes(cores) == 1
+    assert shared.processes(cores * 3) == 1, "never fewer than one scanner"
+    assert [shared.processes(n) for n in (1, 2, 4)] == [max(1, cores // n) for n in (1, 2, 4)]
+    assert PhiSettings(workers=3).processes(cores * 2) == 3
+
+
+def test_zero_workers_means_one_relay_process_per_core(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "workers: 0\n")).processes() == available_cores()
+    assert load_config(write(tmp_path, "workers: 3\n")).processes() == 3
+
+
+def test_shipped_relay_yaml_uses_every_core() -> None:
+    assert load_config(Path(__file__).parent.parent / "relay.yaml").workers == 0

@@ -173,7 +173,7 @@ def scan_jsonl(
     at a time; with one worker the scan runs in this process (with ``scanner`` if given).
     """
     settings = settings or PhiSettings()
-    workers = workers or settings.workers
+    workers = workers or settings.processes()
     try:
         lines = path.open(encoding="utf-8")
     except OSError as exc:

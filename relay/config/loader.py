@@ -52,6 +52,7 @@ _KEY_RULES: dict[str, Leaf] = {
     "hostname": values.to_domain,
     "log_level": values.to_log_level,
     "workers": lambda value: values.to_int(value, minimum=0),  # 0 = one per CPU core
+    "phi.workers": lambda value: values.to_int(value, minimum=0),  # 0 = share the cores
     "delivery.port": values.to_port,
     "dns.nameservers[*]": values.to_nameserver,
     "routes.<key>": values.to_domain,

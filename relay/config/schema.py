@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 from relay.audit.settings import AuditConfig
+from relay.cpus import available_cores
 from relay.errors import ConfigError
 from relay.markers import DURATION as DURATION
 from relay.markers import SIZE as SIZE
@@ -164,3 +165,7 @@ class Config:
     log_level: str = "info"
     source: Path = Path("relay.yaml")
     """The file this was loaded from (set by the loader, not a key)."""
+
+    def processes(self) -> int:
+        """How many relay processes ``workers`` asks for on this machine."""
+        return self.workers or available_cores()

@@ -204,16 +204,18 @@ class PhiPool:
         stop_grace: float = STOP_GRACE_SECONDS,
     ) -> None:
         self.settings = settings or PhiSettings()
+        self.processes = self.settings.processes()
+        """Scanner processes; the caller sizes ``settings.workers`` when it shares the cores."""
         self._grace = grace
         self._stop_grace = stop_grace
         self._executor: ProcessPoolExecutor | None = None
         self._warming: asyncio.Task[None] | None = None
         """Loads the engine in every worker of the current executor; analyses wait for it."""
-        self._slots = asyncio.Semaphore(self.settings.workers)
+        self._slots = asyncio.Semaphore(self.processes)
 
     def _new_executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            max_workers=self.settings.workers,
+            max_workers=self.processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
             initargs=(self.settings,),
@@ -225,7 +227,7 @@ class PhiPool:
         try:
             async with asyncio.timeout(START_TIMEOUT):
                 errors = await asyncio.gather(
-                    *(loop.run_in_executor(executor, _ready) for _ in range(self.settings.workers))
+                    *(loop.run_in_executor(executor, _ready) for _ in range(self.processes))
                 )
         except (TimeoutError, BrokenProcessPool) as exc:
             raise ConfigError(f"the PHI scanner processes did not start: {exc!r}", key="phi") from exc

@@ -7,9 +7,10 @@ loaded in the scanner processes. See docs/phi.md for each setting.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
+from relay.cpus import available_cores
 from relay.errors import ConfigError
 from relay.markers import DURATION
 
@@ -24,10 +25,6 @@ input comes near this."""
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 
 
-def _default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PhiSettings:
     """Configuration of PHI detection (defaults are what ships)."""
@@ -40,8 +37,10 @@ class PhiSettings:
     """Installed spaCy pipeline (package name or directory) whose NER finds names and places."""
     min_score: float = DEFAULT_MIN_SCORE
     """Findings below this confidence are not reported at all."""
-    workers: int = field(default_factory=_default_workers)
-    """Scanner processes in the pool; one per core by default."""
+    workers: int = 0
+    """Scanner processes in each relay process's pool; 0 shares the cores among the relay's
+    processes (one relay process on 2 cores: 2 scanners; two relay processes: 1 each), so a
+    busy node runs about one scanner per core in total."""
     time_budget: Annotated[float, DURATION] = DEFAULT_TIME_BUDGET
     """Seconds per message in the pool before the result is "unscannable"."""
     blis: bool = False
@@ -49,13 +48,17 @@ class PhiSettings:
     ran the model 1.4-1.9x faster on the machines measured (docs/phi.md), with identical
     entities; sites whose BLIS build is faster can switch back."""
 
+    def processes(self, relay_processes: int = 1) -> int:
+        """Scanner processes for one of ``relay_processes`` relay processes on this machine."""
+        return self.workers or max(1, available_cores() // relay_processes)
+
     def __post_init__(self) -> None:
         if not self.model:
             raise ConfigError("must name an installed spaCy model", key="phi.model")
         if not 0.0 <= self.min_score <= 1.0:
             raise ConfigError("must be between 0 and 1", key="phi.min_score")
-        if self.workers < 1:
-            raise ConfigError("must be at least 1", key="phi.workers")
+        if self.workers < 0:
+            raise ConfigError("must be 0 (share the cores) or a number of processes", key="phi.workers")
         if self.time_budget <= 0:
             raise ConfigError("must be a positive number of seconds", key="phi.time_budget")
 
