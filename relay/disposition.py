@@ -49,6 +49,9 @@ class Copy:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Disposition:
     copies: tuple[Copy, ...]
+    subject: str = ""
+    """The decoded Subject, for the audit record of the accept (``audit.subjects`` decides
+    whether it is kept, hashed or dropped); never logged."""
 
 
 def dispose(

@@ -19,7 +19,7 @@ from typing import Protocol
 from relay.disposition import Disposition, dispose
 from relay.errors import PipelineError
 from relay.message import extract
-from relay.metrics import Metrics
+from relay.metrics import Component, Metrics
 from relay.model import Envelope, Facts, MessageFacts, PhiResult, Rejection
 from relay.policy import PolicyStore, evaluate
 
@@ -102,13 +102,19 @@ class Pipeline:
             for rule in decision.matched_rules:
                 self._metrics.rule_hit(rule, "enforce")
             for hit in decision.monitor_hits:
+                self._metrics.rule_hit(hit.rule, "monitor")
                 log.info(
                     "event=policy_monitor qid=%s rule=%s would=%s", queue_id, hit.rule, ",".join(hit.would)
                 )
-            return dispose(decision, envelope, data, hostname=self._hostname, queue_id=queue_id, now=now)
+            outcome = dispose(decision, envelope, data, hostname=self._hostname, queue_id=queue_id, now=now)
+            if isinstance(outcome, Disposition):
+                outcome = dataclasses.replace(outcome, subject=message.subject)
+            return outcome
         except TimeoutError as exc:
             raise PipelineError(f"pipeline exceeded {self._timeout:g}s") from exc
         except PipelineError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # a bug, not a verdict: the sender retries (451), we count it
+            log.exception("event=pipeline_crashed qid=%s", queue_id)
+            self._metrics.internal_error(Component.PIPELINE)
             raise PipelineError(f"pipeline failed: {type(exc).__name__}") from exc

@@ -21,14 +21,14 @@ import pytest
 import pytest_asyncio
 from prometheus_client import CollectorRegistry
 
-from relay.audit.events import AuditEvent
+from relay.audit.events import AuditEvent, AuditKind
 from relay.clock import SystemClock
 from relay.errors import PipelineError
 from relay.ingress.handler import IngressHandler
 from relay.ingress.server import ConnectionLimiter, IngressLimits, RelaySMTP
 from relay.message import extract
 from relay.metrics import Metrics
-from relay.model import Envelope, MessageFacts, PhiResult, QueueState
+from relay.model import Envelope, MessageFacts, PhiResult, QueueState, Rejection
 from relay.phi.pool import PhiPool
 from relay.phi.settings import PhiSettings
 from relay.pipeline import Analyzer, Pipeline, SmallInline
@@ -44,6 +44,10 @@ rules:
     then: {reject: {code: 550, enhanced: 5.7.1, text: Message refused by policy}}
   - name: hold-review
     when: {recipient: review@example.test}
+    then: {quarantine: true}
+  - name: watch-quarantine
+    mode: monitor
+    when: {recipient: watched@example.test}
     then: {quarantine: true}
 """
 
@@ -279,3 +283,59 @@ async def test_pipeline_translates_failures(policies: PolicyStore) -> None:
         await pipeline.process(
             "Q1", Envelope(sender="a@b.test", recipients=("c@d.test",), client_ip="127.0.0.1"), b"", now=0.0
         )
+
+
+def _pipeline(analyzer: Analyzer, policies: PolicyStore, registry: CollectorRegistry) -> Pipeline:
+    return Pipeline(
+        analyzer=analyzer,
+        policies=policies,
+        internal_domains=frozenset(),
+        hostname="relay.test",
+        timeout=0.3,
+        metrics=Metrics(registry=registry),
+    )
+
+
+ENVELOPE = Envelope(sender="a@b.test", recipients=("watched@example.test",), client_ip="127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("analyzer", "counted"),
+    [(FailingAnalyzer(), 1.0), (StallingAnalyzer(), 0.0)],
+    ids=["bug-counted", "timeout-not-a-bug"],
+)
+async def test_a_pipeline_bug_is_an_internal_error(
+    analyzer: Analyzer, counted: float, policies: PolicyStore
+) -> None:
+    registry = CollectorRegistry()
+    with pytest.raises(PipelineError):
+        await _pipeline(analyzer, policies, registry).process("Q1", ENVELOPE, b"", now=0.0)
+    errors = registry.get_sample_value("relay_internal_errors_total", {"component": "pipeline"})
+    assert (errors or 0.0) == counted
+
+
+async def test_monitor_hits_are_counted_and_change_nothing(
+    extracting: PhiPool, policies: PolicyStore
+) -> None:
+    registry = CollectorRegistry()
+    outcome = await _pipeline(extracting, policies, registry).process(
+        "Q1", ENVELOPE, b"Subject: lab results\r\n\r\nhello\r\n", now=0.0
+    )
+    assert not isinstance(outcome, Rejection)
+    [copy] = outcome.copies
+    assert copy.state is QueueState.ACTIVE, "a monitor rule only watches"
+    hits = {"rule": "watch-quarantine", "mode": "monitor"}
+    assert registry.get_sample_value("relay_policy_rule_hits_total", hits) == 1.0
+    assert outcome.subject == "lab results"
+
+
+async def test_the_accept_record_carries_the_subject_for_audit_privacy(
+    extracting: PhiPool, policies: PolicyStore
+) -> None:
+    """The handler hands the subject to the audit trail, whose ``audit.subjects`` setting keeps,
+    hashes or (by default) drops it."""
+    audit, intake = RecordingAudit(), RecordingIntake()
+    async for port in _serve(extracting, policies, intake, audit):
+        assert (await _send(port, ["b@example.test"]))[0] == 250
+    [accepted] = [e for e in audit.events if e.kind is AuditKind.ACCEPTED]
+    assert accepted.subject == "x"

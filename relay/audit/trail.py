@@ -31,8 +31,10 @@ _STOP = object()
 
 
 class AuditTrail:
-    def __init__(self, audit_log: AuditLog) -> None:
+    def __init__(self, audit_log: AuditLog, *, on_failure: Callable[[], None] = lambda: None) -> None:
         self._log = audit_log
+        self._on_failure = on_failure
+        """Told of every failed write (from the trail's thread), for the internal-errors metric."""
         self._events: queue.SimpleQueue[AuditEvent | object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="audit-trail", daemon=True)
         self.failures = 0
@@ -90,3 +92,4 @@ class AuditTrail:
         except Exception:  # the root of the audit thread: log it, count it, keep going
             self.failures += 1
             log.exception("event=audit_write_failed")
+            self._on_failure()

@@ -28,7 +28,7 @@ from relay.delivery.hops import HopWalker
 from relay.delivery.mx import MxResolver, NextHop, ResolutionStatus, reply_for
 from relay.delivery.outcome import AttemptOutcome, after_attempt, same_result
 from relay.delivery.security import requirement_unmet
-from relay.metrics import DeliveryReason, Metrics, delivery_reason
+from relay.metrics import Component, DeliveryReason, Metrics, delivery_reason
 from relay.model import (
     Outcome,
     PlanAction,
@@ -162,6 +162,7 @@ class Scheduler:
             )
         except Exception as exc:
             log.error("event=claim_failed reason=%r", str(exc))
+            self._metrics.internal_error(Component.SPOOL)
             return []
         return messages
 
@@ -190,6 +191,7 @@ class Scheduler:
             results = [result for group in groups for result in group]
         except Exception:  # the root of a background task: log with context, keep serving
             log.exception("event=delivery_crashed qid=%s", message.queue_id)
+            self._metrics.internal_error(Component.DELIVERY)
             # Defer rather than leave the message leased for an hour: a bug must not stall mail.
             failure = Reply(code=451, enhanced="4.3.0", text="internal error during delivery")
             results = same_result(message.pending, Outcome.TEMPFAIL, failure)
@@ -204,6 +206,7 @@ class Scheduler:
             await self._record(message, data, outcome)
         except Exception:
             log.exception("event=record_failed qid=%s", message.queue_id)
+            self._metrics.internal_error(Component.SPOOL)
 
     async def _deliver_domain(
         self,

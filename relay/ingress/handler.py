@@ -169,6 +169,7 @@ class IngressHandler:
                 queue_id=queue_id,
                 sender=smtp_envelope.sender,
                 recipients=smtp_envelope.recipients,
+                subject=outcome.subject,
                 details={
                     "size": len(data),
                     "client_ip": smtp_envelope.client_ip,

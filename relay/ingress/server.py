@@ -26,7 +26,7 @@ from relay.ingress.data import DataProblem, read_data
 from relay.ingress.prototype import prototype_for
 from relay.ingress.replies import with_enhanced_code
 from relay.ingress.users import UsersFile
-from relay.metrics import Metrics, RejectReason
+from relay.metrics import Component, Metrics, RejectReason
 
 log = logging.getLogger("relay.ingress")
 
@@ -209,6 +209,7 @@ class RelaySMTP(SMTP):
             log.warning("event=tls_handshake_failed client=%s reason=%r", self._client_ip, reason)
             return "454 4.7.0 TLS not available due to temporary reason"
         log.exception("event=session_error client=%s", self._client_ip)
+        self._metrics.internal_error(Component.INGRESS)
         # Our fault, not the client's: a temporary reply (the message is retried, never
         # bounced), and no internals in it; aiosmtpd's default is a 500 naming the exception.
         return "451 4.3.0 Error: local error in processing"
