@@ -30,8 +30,9 @@ from relay.errors import ConfigError
 from relay.ingress.handler import IngressHandler
 from relay.ingress.server import ConnectionLimiter, IngressLimits, RelaySMTP
 from relay.ingress.users import UsersFile
-from relay.metrics import Metrics
+from relay.metrics import Component, Metrics
 from relay.phi.pool import PhiPool
+from relay.phi.settings import missing_model_error, model_installed
 from relay.pipeline import Analyzer, Pipeline, SmallInline
 from relay.policy import PolicyStore
 from relay.reloader import PolicyReloader
@@ -59,6 +60,42 @@ def ingress_tls_context(config: Config) -> ssl.SSLContext | None:
             f"cannot load certificate and key: {exc}", file=str(config.source), key="tls"
         ) from exc
     return context
+
+
+def ingress_credentials(config: Config) -> tuple[ssl.SSLContext | None, UsersFile | None]:
+    """The STARTTLS context and the AUTH users, or the ``ConfigError`` that stops the start."""
+    tls_context = ingress_tls_context(config)
+    if config.auth.users_file is None:
+        return tls_context, None
+    if tls_context is None:
+        raise ConfigError(
+            "AUTH is offered only after STARTTLS: set tls.cert and tls.key too",
+            file=str(config.source),
+            key="auth.users_file",
+        )
+    return tls_context, UsersFile.load(config.auth.users_file)
+
+
+def check_startup(config: Config) -> None:
+    """What a relay process needs besides a valid relay.yaml: a valid policy, usable audit
+    keys, certificate and users, an installed language model. ``relay check-config`` runs
+    these too, so it says OK only for a configuration that starts."""
+    PolicyStore.load(config.policies)
+    AuditLog.from_config(config.audit)
+    ingress_credentials(config)
+    if config.phi.enabled and not model_installed(config.phi.model):
+        raise missing_model_error(config.phi.model, file=str(config.source))
+
+
+def preflight(config: Config) -> None:
+    """Everything that would stop a relay process at start, checked once before workers fork.
+
+    A worker that failed these would fail again after every restart; the supervisor checks
+    them first, so a bad policy, key, certificate or port gives the same one line and exit
+    code with ``workers: N`` as with one process.
+    """
+    check_startup(config)
+    listening_socket(config.listen.smtp, reuse_port=True).close()
 
 
 def listening_socket(address: HostPort, *, reuse_port: bool) -> socket.socket:
@@ -94,10 +131,13 @@ class RelayNode:
         self._scheduler: Scheduler | None = None
         # An invalid policy stops the relay here, before it listens (one file:line line).
         self.policies = PolicyStore.load(config.policies)
+        self.metrics = Metrics(top_domains=config.metrics.top_domains)
         # The audit keys are loaded now (a bad key stops the start); the log opens in start(),
         # after any fork, in the process that writes it.
-        self.audit = AuditTrail(AuditLog.from_config(config.audit))
-        self.metrics = Metrics(top_domains=config.metrics.top_domains)
+        self.audit = AuditTrail(
+            AuditLog.from_config(config.audit),
+            on_failure=lambda: self.metrics.internal_error(Component.AUDIT),
+        )
         self.reloader = PolicyReloader(self.policies, config.policies, audit=self.audit, metrics=self.metrics)
         self.tls = TlsPolicy(config.outbound_tls, config.dns)
         self._audit_started = False
@@ -105,16 +145,7 @@ class RelayNode:
 
     async def start(self, *, sock: socket.socket | None = None) -> None:
         config = self.config
-        tls_context = ingress_tls_context(config)
-        users = None
-        if config.auth.users_file is not None:
-            if tls_context is None:
-                raise ConfigError(
-                    "AUTH is offered only after STARTTLS: set tls.cert and tls.key too",
-                    file=str(config.source),
-                    key="auth.users_file",
-                )
-            users = UsersFile.load(config.auth.users_file)
+        tls_context, users = ingress_credentials(config)
         resolver = MxResolver(config.dns)
 
         # Bind before touching the spool: a second `relay serve` started by mistake on this node

@@ -33,12 +33,21 @@ class ConfigError(RelayError):
         self.key = key
         super().__init__(self.__str__())
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Rebuilt whole when it crosses from a scanner process (pickle would otherwise pass
+        the whole line as ``problem`` and repeat the key)."""
+        return (_config_error, (self.problem, self.file, self.line, self.key))
+
     def __str__(self) -> str:
         where = self.file
         if where and self.line:
             where = f"{where}:{self.line}"
         parts = [p for p in (where, self.key, self.problem) if p]
         return ": ".join(parts)
+
+
+def _config_error(problem: str, file: str, line: int, key: str) -> ConfigError:
+    return ConfigError(problem, file=file, line=line, key=key)
 
 
 class UsageError(RelayError):

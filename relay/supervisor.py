@@ -19,8 +19,9 @@ import signal
 import time
 from pathlib import Path
 
-from relay.app import serve
+from relay.app import preflight, serve
 from relay.config.schema import Config
+from relay.errors import RelayError
 from relay.metrics import (
     WorkerProcess,
     dns_check,
@@ -39,6 +40,13 @@ log = logging.getLogger("relay.supervisor")
 
 RESTART_DELAY = 1.0
 """Pause before restarting a crashed worker, so a worker that dies at start cannot spin."""
+EARLY_DEATH_SECONDS = 30.0
+"""A worker that dies sooner than this after its start died of something a restart may not cure."""
+MAX_EARLY_DEATHS = 3
+"""Early deaths in a row of one worker after which the supervisor stops the node (exit 1),
+instead of restarting it forever, as Postfix's master throttles a service that keeps failing."""
+EXIT_REFUSED = 2
+"""A worker's exit code for a configuration it refuses (the CLI's usage code): never restarted."""
 
 
 def run(config: Config) -> int:
@@ -48,6 +56,8 @@ def run(config: Config) -> int:
     children: dict[int, int] = {}
     count = config.processes()
     try:
+        if count > 1:
+            preflight(config)  # what would make every worker fail: one line and exit 2, now
         # The metrics endpoint lives in this process, the one that lives as long as the node
         # (docs/metrics.md); workers write their counters to files it adds up.
         metrics_dir = multiprocess_directory(config.spool)
@@ -98,8 +108,11 @@ def _supervise(config: Config, count: int, children: dict[int, int], metrics_dir
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGHUP, on_hangup)
+    started: dict[int, float] = {}
+    early_deaths = [0] * count
     for index in range(count):
-        children[_spawn(config)] = index
+        pid = _spawn(config)
+        children[pid], started[pid] = index, time.monotonic()
     failed = False
     while children:
         try:
@@ -109,16 +122,32 @@ def _supervise(config: Config, count: int, children: dict[int, int], metrics_dir
         if pid not in children:
             continue
         index = children.pop(pid)
+        lived = time.monotonic() - started.pop(pid)
         worker_exited(pid, metrics_dir)
         code = os.waitstatus_to_exitcode(status)
         if stopping:
             log.info("event=worker_stopped worker=%d pid=%d code=%d", index, pid, code)
             failed = failed or code != 0
             continue
+        early_deaths[index] = early_deaths[index] + 1 if lived < EARLY_DEATH_SECONDS else 0
+        if code == EXIT_REFUSED or early_deaths[index] >= MAX_EARLY_DEATHS:
+            log.error(
+                "event=worker_died worker=%d pid=%d code=%d lived=%.1fs early_deaths=%d action=stop_node",
+                index,
+                pid,
+                code,
+                lived,
+                early_deaths[index],
+            )
+            stopping = failed = True
+            for other in list(children):
+                _signal(other, signal.SIGTERM)
+            continue
         log.error("event=worker_died worker=%d pid=%d code=%d action=restart", index, pid, code)
         time.sleep(RESTART_DELAY)
         if not stopping:
-            children[_spawn(config)] = index
+            pid = _spawn(config)
+            children[pid], started[pid] = index, time.monotonic()
     log.info("event=stopped")
     return 1 if failed else 0
 
@@ -134,6 +163,9 @@ def _spawn(config: Config) -> int:
     code = 0
     try:
         asyncio.run(serve(config, recover=False))
+    except RelayError as exc:  # refused at start (a port taken since the preflight, a key gone)
+        log.error("event=worker_refused reason=%s", " ".join(str(exc).split()))
+        code = EXIT_REFUSED
     except BaseException:
         log.exception("event=worker_crashed")
         code = 1

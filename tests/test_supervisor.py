@@ -1,0 +1,68 @@
+"""``workers: N`` (the shipped ``workers: 0`` included): a start that cannot work stops the
+node with one readable line, as one process does, instead of restarting workers forever."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+from relayproc import RelaySetup
+
+SERVE_TIMEOUT = 90.0
+"""Bound on a `relay serve` that must exit by itself; the restart loop it replaces never did."""
+
+
+def serve(relay: RelaySetup) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "relay.cli.main", "-c", str(relay.config_path), "serve"],
+        capture_output=True,
+        text=True,
+        env=relay.env,
+        cwd=relay.directory,
+        timeout=SERVE_TIMEOUT,
+    )
+
+
+def test_bad_policy_with_two_workers_is_one_line_and_exit_2(relay: RelaySetup) -> None:
+    relay.configure(workers=2)
+    (relay.directory / "policies" / "10-bad.yaml").write_text(
+        "rules:\n  - name: r\n    when: {sender: [unclosed\n"
+    )
+    result = serve(relay)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "10-bad.yaml:" in result.stderr
+    assert "worker" not in result.stderr, "refused before any worker was forked"
+
+
+def test_port_in_use_with_two_workers_is_one_line_and_exit_2(relay: RelaySetup) -> None:
+    relay.configure(workers=2)
+    with socket.socket() as taken:  # a listener without SO_REUSEPORT: no worker could share it
+        taken.bind(("127.0.0.1", relay.smtp_port))
+        taken.listen()
+        result = serve(relay)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert f"cannot listen on 127.0.0.1:{relay.smtp_port}" in result.stderr
+
+
+def test_worker_refused_at_start_stops_the_node(relay: RelaySetup) -> None:
+    """What only a worker finds out (here: the audit directory cannot be created, under a
+    regular file) stops the node at its first refusal, with the reason; no worker restarts."""
+    (relay.directory / "not-a-directory").write_text("")
+    relay.configure(workers=2, audit={"directory": "not-a-directory/audit"})
+    result = serve(relay)
+    assert result.returncode == 1, result.stderr
+    assert "event=worker_refused reason=audit: cannot open" in result.stderr
+    assert "action=stop_node" in result.stderr
+    assert "action=restart" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_model_with_two_workers_is_refused_before_the_fork(relay: RelaySetup) -> None:
+    relay.configure(workers=2, phi={"enabled": True, "model": "no_such_spacy_model"})
+    result = serve(relay)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "phi.model: spaCy model 'no_such_spacy_model' is not installed" in result.stderr
