@@ -101,6 +101,7 @@ def dispose(
             reporting_mta=hostname,
             arrival_date=now,
             now=now,
+            withhold=any(copy.plan.protected for copy in copies),
         )
         if dsn is not None:
             copies.append(_from_null_sender(envelope, dsn, hostname, now, role="dsn"))

@@ -121,6 +121,18 @@ class RecipientPlan:
     """Alternatives chosen at delivery by the recipient server's TLS capability (policy rules
     with ``recipient_tls``), first that holds wins; none holds: this plan stands."""
 
+    @property
+    def protected(self) -> bool:
+        """Whether policy wants this copy protected in transit: a TLS floor above
+        opportunistic, or the portal, in the plan or in any of its delivery-time branches."""
+        return any(
+            TLS_RANK[level] > TLS_RANK[TlsLevel.OPPORTUNISTIC] or action is PlanAction.PORTAL
+            for level, action in [
+                (self.tls_minimum, self.action),
+                *((b.tls_minimum, b.action) for b in self.branches),
+            ]
+        )
+
     def resolve(self, capability: TlsLevel) -> tuple[RecipientPlan, str]:
         """The plan once the server's capability is known, and the rule that chose it ("" for
         this plan itself)."""
@@ -170,6 +182,10 @@ class Plan:
     def opportunistic(cls, envelope: Envelope) -> Plan:
         """The plan before any policy exists: deliver everything with opportunistic TLS."""
         return cls(recipients=tuple(RecipientPlan(recipient=r) for r in envelope.recipients))
+
+    @property
+    def protected(self) -> bool:
+        return any(entry.protected for entry in self.recipients)
 
     def for_recipient(self, recipient: str) -> RecipientPlan:
         for entry in self.recipients:

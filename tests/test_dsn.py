@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 from collections.abc import Sequence
+from dataclasses import replace
 from email.message import EmailMessage, Message
 from email.utils import parsedate_to_datetime
 
@@ -16,7 +17,19 @@ from relay.delivery.dsn import (
     build_dsn,
     header_block,
 )
-from relay.model import Envelope, Outcome, RecipientResult, Reply
+from relay.model import (
+    Envelope,
+    Fallback,
+    Outcome,
+    Plan,
+    PlanAction,
+    RecipientPlan,
+    RecipientResult,
+    Reply,
+    TlsBranchPlan,
+    TlsCondition,
+    TlsLevel,
+)
 
 NOW = 1_700_000_100.0
 ARRIVAL = 1_700_000_000.0
@@ -59,8 +72,10 @@ def dsn(
     failures: Sequence[RecipientResult] = (BOB,),
     delayed: bool = False,
     now: float = NOW,
+    withhold: bool = False,
 ) -> bytes | None:
     return build_dsn(
+        withhold=withhold,
         original_headers=original,
         envelope=envelope,
         failures=failures,
@@ -429,3 +444,44 @@ def test_long_non_ascii_recipient_is_capped_in_whole_escapes() -> None:
     assert final.startswith("utf-8; \\x{FC}")
     assert final.endswith("}")
     assert len(final) <= MAX_FIELD_OCTETS
+
+
+def test_a_protected_original_returns_only_identifying_fields() -> None:
+    """Policy protected the message (TLS floor or portal): its Subject may carry PHI and the DSN
+    travels with opportunistic TLS, so only what finds it in the sent folder comes back."""
+    original = (
+        b"From: Alice <alice@clinic.example>\r\n"
+        b"To: Jane Patient <bob@x.example>\r\n"
+        b"Subject: HIV results for Jane Patient\r\n"
+        b"X-Patient: MRN 00123456\r\n"
+        b"Message-ID: <m1@clinic.example>\r\n"
+        b"Date: Mon, 13 Nov 2023 10:00:00 +0000\r\n"
+        b"\r\nbody\r\n"
+    )
+    for delayed in (False, True):
+        raw = dsn(original=original, withhold=True, delayed=delayed)
+        assert raw is not None
+        for value in (b"HIV", b"Jane Patient", b"00123456", b"X-Patient"):
+            assert value not in raw
+        returned = parts(parse(raw))[2].get_payload(decode=True)
+        assert returned == (
+            b"From: Alice <alice@clinic.example>\r\n"
+            b"Message-ID: <m1@clinic.example>\r\n"
+            b"Date: Mon, 13 Nov 2023 10:00:00 +0000\r\n"
+        )
+        assert b"subject and other" in raw  # the human part says why
+
+
+def test_plan_protection_is_read_from_floors_portal_and_branches() -> None:
+    opportunistic = RecipientPlan(recipient="a@x.example")
+    assert not Plan(recipients=(opportunistic,)).protected
+    assert RecipientPlan(recipient="a@x.example", tls_minimum=TlsLevel.ENCRYPTED).protected
+    assert RecipientPlan(recipient="a@x.example", action=PlanAction.PORTAL).protected
+    branch = TlsBranchPlan(
+        condition=TlsCondition(at_least=TlsLevel.VERIFIED),
+        rule="r",
+        tls=TlsLevel.VERIFIED,
+        tls_minimum=TlsLevel.VERIFIED,
+        fallback=Fallback.DEFER,
+    )
+    assert Plan(recipients=(opportunistic, replace(opportunistic, branches=(branch,)))).protected

@@ -36,6 +36,7 @@ def dsn_message(
         reporting_mta=hostname,
         arrival_date=original.created_at,
         now=now,
+        withhold=original.plan.protected,
     )
     if body is None:
         return None

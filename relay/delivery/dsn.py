@@ -33,6 +33,9 @@ MAX_FIELD_OCTETS = 500
 """Cap on a value from a remote reply or an address; lines stay under RFC 5322 2.1.1's 998."""
 MAX_RETURNED_HEADER_OCTETS = 64 * 1024
 """Cap on the returned header section; whole fields beyond it are dropped (the body never goes)."""
+IDENTIFYING_FIELDS = frozenset({b"message-id", b"date", b"from", b"in-reply-to", b"references"})
+"""What a DSN returns of a protected message: enough for the sender to find it in their sent
+mail. Not To/Cc (display names; the report names the failed recipients anyway), not Subject."""
 FOLD_WIDTH = 78
 """Header lines are folded at whitespace to this width (RFC 5322 section 2.1.1 SHOULD)."""
 
@@ -74,6 +77,7 @@ def build_dsn(
     arrival_date: float,
     now: float,
     delayed: bool = False,
+    withhold: bool = False,
 ) -> bytes | None:
     """The DSN for ``failures`` as CRLF-terminated bytes, or None when none must be sent.
 
@@ -82,6 +86,10 @@ def build_dsn(
     auto-replied``, RFC 3834) as a second loop guard, and when ``failures`` holds nothing but
     deliveries. Machine-generated mail with a real sender (``auto-generated``: an EHR's
     appointment notices) is bounced like any other: its sender must learn it did not arrive.
+
+    ``withhold`` (the original was protected by policy): only the fields that identify the
+    message are returned (``IDENTIFYING_FIELDS``), not its Subject or other free text, because
+    the DSN itself travels with opportunistic TLS and the subject may carry PHI.
     """
     if envelope.sender.strip() in ("", "<>") or _is_automatic(header_block(original_headers)):
         return None
@@ -94,9 +102,11 @@ def build_dsn(
     qid = _clean(queue_id)
     arrival = format_datetime(datetime.fromtimestamp(arrival_date, tz=UTC))
 
-    text = _human_text(mta=mta, qid=qid, arrival=arrival, reported=reported, delayed=delayed)
+    text = _human_text(
+        mta=mta, qid=qid, arrival=arrival, reported=reported, delayed=delayed, withhold=withhold
+    )
     report = _delivery_status(mta=mta, qid=qid, arrival=arrival, reported=reported, delayed=delayed)
-    returned = _returned_headers(original_headers)
+    returned = _returned_headers(original_headers, only=IDENTIFYING_FIELDS if withhold else None)
     parts = [
         _text_part(text),
         (["Content-Description: Delivery report", "Content-Type: message/delivery-status"], report),
@@ -219,7 +229,7 @@ def _delivery_status(
 
 
 def _human_text(
-    *, mta: str, qid: str, arrival: str, reported: Sequence[RecipientResult], delayed: bool
+    *, mta: str, qid: str, arrival: str, reported: Sequence[RecipientResult], delayed: bool, withhold: bool
 ) -> str:
     lines = [f"This is the mail system at host {mta}.", ""]
     if delayed:
@@ -235,6 +245,11 @@ def _human_text(
             "of the receiving servers are quoted. Only the headers of your message are",
             "returned with this report, not its content.",
         ]
+    if withhold:
+        lines += [
+            "Policy required this message to travel protected, so its subject and other",
+            "descriptive headers are withheld; the Message-ID identifies it.",
+        ]
     lines += ["", f"Queue ID: {qid}", f"Arrival date: {arrival}", ""]
     for result in reported:
         host = _clean(result.remote_host)
@@ -247,8 +262,9 @@ def _human_text(
     return _CRLF.join(lines)
 
 
-def _returned_headers(original: bytes) -> bytes:
-    """The original header section with CRLF line ends, cut to whole fields within the cap."""
+def _returned_headers(original: bytes, *, only: frozenset[bytes] | None = None) -> bytes:
+    """The original header section with CRLF line ends, cut to whole fields within the cap;
+    with ``only``, just the fields of those (lower-case) names."""
     fields: list[list[bytes]] = []
     for raw in header_block(original).split(b"\n"):
         line = raw.removesuffix(b"\r").replace(b"\r", b" ")
@@ -259,6 +275,8 @@ def _returned_headers(original: bytes) -> bytes:
                 fields[-1].append(line)
         else:
             fields.append([line])
+    if only is not None:
+        fields = [f for f in fields if f[0].partition(b":")[0].strip().lower() in only]
     out = bytearray()
     for field in fields:
         chunk = b"".join(line + b"\r\n" for line in field)
