@@ -37,6 +37,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -360,9 +361,15 @@ class Unbound:
                 self.process = subprocess.Popen(
                     [binary, "-d", "-c", str(self.config_path)], stdout=log, stderr=log, cwd=self.directory
                 )
-            if self._wait_ready():
-                self._check_validates()
-                return self
+            try:
+                if self._wait_ready():
+                    self._check_validates()
+                    return self
+            except BaseException:
+                # ``with Unbound(...)`` calls no ``__exit__`` when this raises: a process left
+                # running here would outlive the test, its Popen a ResourceWarning in a later one.
+                self.stop()
+                raise
             self.stop()  # the port was taken meanwhile: try another
         raise RuntimeError(f"unbound did not start after {BIND_ATTEMPTS} tries:\n{self.log()[-4000:]}")
 
@@ -391,13 +398,25 @@ class Unbound:
     def _check_validates(self) -> None:
         """A signed zone's SOA comes back authenticated (AD), an unsigned one's does not."""
         for zone in self.zones:
-            response = self.query(zone.origin.to_text(), "SOA")
+            response = self._query_patiently(zone.origin.to_text(), "SOA")
             authenticated = bool(response.flags & dns.flags.AD)
             if response.rcode() != dns.rcode.NOERROR or authenticated is not zone.signed:
                 raise RuntimeError(
                     f"unbound does not validate {zone.origin} as expected (signed={zone.signed}):\n"
                     f"{response}\n{self.log()[-4000:]}"
                 )
+
+    def _query_patiently(self, name: str, rdtype: str) -> dns.message.Message:
+        """``query``, asked again while it times out, for up to ``START_TIMEOUT``: unbound's
+        first question about a zone fetches and validates its keys from the authoritative
+        server (a thread of this busy process) first, which may take longer than one query."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                return self.query(name, rdtype)
+            except dns.exception.Timeout:
+                if time.monotonic() >= deadline:
+                    raise
 
     def stop(self) -> None:
         process, self.process = self.process, None

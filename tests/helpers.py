@@ -49,13 +49,17 @@ def seqs_of(sink: Sink) -> Counter[int]:
 
 
 def eventually(condition: Callable[[], object], timeout: float) -> bool:
-    """Poll ``condition`` until it holds (True) or ``timeout`` passes (False)."""
+    """Poll ``condition`` until it holds (True) or ``timeout`` passes (False).
+
+    The last look is taken once the deadline has passed, not before it: a slow condition (a CLI
+    process) would otherwise have had its last look up to its own duration early."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         if condition():
             return True
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(POLL_INTERVAL)
-    return False
 
 
 def wait_until(condition: Callable[[], object], timeout: float, what: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -30,11 +31,50 @@ import yaml
 from relay.model import QueueState
 from relay.spool import Spool
 
+EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
+PORT_ATTEMPTS = 200
+_ports = random.Random()
+"""Not the module-level generator, which a test may seed: the ports must not repeat."""
+_handed_out: set[int] = set()
+
+
+def _outside_the_ephemeral_range() -> range:
+    """Ports the kernel never picks by itself: neither for a port-0 bind nor for a connection."""
+    try:
+        low, high = (int(n) for n in EPHEMERAL_PORTS.read_text().split())
+    except (OSError, ValueError):
+        return range(0)
+    return max(range(1024, low), range(high + 1, 65536), key=len)
+
 
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+    """A port free on ``host`` now, for the relay to listen on when it starts, later.
+
+    The relay must know its ports before it starts (relay.yaml names them, and a restart needs
+    the same one), so this cannot be a port-0 bind of its own. A port from a port-0 bind closed
+    again could be handed by the kernel to the next port-0 bind meanwhile (a sink, DNS or TLS
+    server started before the relay); the ports here come from outside the kernel's ephemeral
+    range, which no port-0 bind or outgoing connection ever takes, and never twice in a run.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    candidates = _outside_the_ephemeral_range()
+    attempts = PORT_ATTEMPTS if len(candidates) > 1000 else 0  # too few to pick from at random
+    for _ in range(attempts):
+        port = _ports.choice(candidates)
+        if port in _handed_out:
+            continue
+        with socket.socket(family) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue  # in use (or reserved) right now
+        _handed_out.add(port)
+        return port
+    with socket.socket(family) as sock:  # no such range here, or none free: the kernel's pick
         sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+        port = int(sock.getsockname()[1])
+    _handed_out.add(port)
+    return port
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -133,9 +173,12 @@ class RelaySetup:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def wait_for_log(self, text: str, timeout: float = 15.0) -> None:
+        """Until ``text`` is in a whole line of the log: a line being appended can be read half
+        written, and a test reads on in the line it waited for (a file:line, an ID)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if text in self.log():
+            log = self.log()
+            if text in log[: log.rfind("\n") + 1]:
                 return
             time.sleep(0.05)
         raise AssertionError(f"{text!r} not logged within {timeout}s:\n{self.log()[-4000:]}")
@@ -152,8 +195,8 @@ class RelaySetup:
 def serving(setup: RelaySetup) -> Iterator[RelaySetup]:
     """``setup`` started, for a module's tests; at the end it must still be running and stop
     cleanly (exit code 0), and it is killed if it did not."""
-    setup.start()
     try:
+        setup.start()  # inside: a relay that did not come up in time is still killed
         yield setup
         assert setup.process is not None and setup.process.poll() is None, setup.log()[-4000:]
         assert setup.stop() == 0

@@ -100,7 +100,9 @@ def test_temporary_failure_at_each_phase_is_deferred_then_delivered(relay: Relay
             sinks[phase].script(phase, "*" if phase == "mail" else recipient, reply, "250 OK")
         relay.configure(
             routes={rcpt.split("@")[1]: sinks[phase].address for phase, (rcpt, _) in PHASES.items()},
-            delivery={"retry_schedule": ["3s"]},
+            # Long enough for the listing below (a CLI process, slow to start on a busy machine)
+            # to see every message still at its first attempt.
+            delivery={"retry_schedule": ["6s"]},
         )
         relay.start()
         qids = {phase: submit(relay, SENDER, [rcpt], message_bytes()) for phase, (rcpt, _) in PHASES.items()}
@@ -115,7 +117,7 @@ def test_temporary_failure_at_each_phase_is_deferred_then_delivered(relay: Relay
             assert entry["state"] == "deferred"
             assert entry["attempts"] == 1
             assert entry["last_error"] == reply
-            assert entry["next_attempt_at"] > entry["created_at"] + 2
+            assert entry["next_attempt_at"] > entry["created_at"] + 5
             [status] = entry["recipients"]
             assert (status["address"], status["state"], status["last_reply"]) == (recipient, "pending", reply)
 
@@ -170,7 +172,9 @@ def test_idle_connection_is_reused_until_the_server_drops_it(relay: RelaySetup, 
 
 @pytest.mark.parametrize("limit", [1, 2])
 def test_per_destination_concurrency_limit(relay: RelaySetup, limit: int) -> None:
-    with Sink(data_delay=0.4) as slow:
+    # Each DATA is answered a second late: the next message must be queued within it for the
+    # limit to be reached, and queueing it waits for an fsync, which a busy disk may make slow.
+    with Sink(data_delay=1.0) as slow:
         relay.configure(routes={"x.test": slow.address}, delivery={"max_per_destination": limit})
         relay.start()
         with smtplib.SMTP("127.0.0.1", relay.smtp_port, timeout=30) as client:
@@ -211,7 +215,7 @@ def test_a_message_held_while_waiting_for_a_delivery_slot_is_not_sent(relay: Rel
     """``relay queue hold`` on a message already picked up but waiting for a connection slot
     to its destination: it is not sent when the slot frees, and stays held."""
     relay.configure(routes={"x.test": sink.address}, delivery={"max_per_destination": 1})
-    sink.data_delay = 2.0
+    sink.data_delay = 5.0  # the hold below (a CLI process, slow to start on a busy machine) lands in it
     relay.start()
     first = submit(relay, SENDER, ["a@x.test"], message_bytes(message_id="<first@clinic.test>"))
     second = submit(relay, SENDER, ["b@x.test"], message_bytes(message_id="<second@clinic.test>"))

@@ -28,6 +28,9 @@ LIST_FIELDS = {
     "policy_version", "recipients",
 }
 NOT_YET = "451 4.3.0 not yet"
+WAIT = 15.0
+"""Bound on a wait for a delivery or a drained queue: each look at the queue is a CLI process,
+and a busy machine may take seconds to start one."""
 
 
 def send(relay: RelaySetup, seq: int) -> str:
@@ -127,7 +130,7 @@ def test_hold_survives_a_fixed_sink_and_flush_until_released(
     started = time.monotonic()
     flushed = relay.cli("queue", "flush").stdout.strip()
     assert flushed == "1 message(s) scheduled for immediate delivery"
-    wait_until(lambda: set(seqs_of(sink)) == {2}, 5, "the flushed message")
+    wait_until(lambda: set(seqs_of(sink)) == {2}, WAIT, "the flushed message")
     print(f"\nflush to delivery: {time.monotonic() - started:.2f}s (retry schedule: 1h)")
     relay.wait_for_log(f"event=removed qid={waiting}")
     settle()
@@ -136,8 +139,8 @@ def test_hold_survives_a_fixed_sink_and_flush_until_released(
     assert show(relay, held)["state"] == "held"
 
     assert relay.cli("queue", "release", held).stdout.strip() == f"{held}: released"
-    wait_until(lambda: set(seqs_of(sink)) == {0, 2}, 5, "the released message")
-    wait_until(lambda: relay.cli("queue", "list").stdout.strip() == "queue is empty", 5, "an empty queue")
+    wait_until(lambda: set(seqs_of(sink)) == {0, 2}, WAIT, "the released message")
+    wait_until(lambda: relay.cli("queue", "list").stdout.strip() == "queue is empty", WAIT, "an empty queue")
     assert relay.stop() == 0
     assert seqs_of(sink) == {0: 1, 2: 1}
 

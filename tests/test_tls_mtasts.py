@@ -180,6 +180,7 @@ async def test_fetch_connects_to_the_address_from_the_relays_resolver(
     try:
         other.start()
     except OSError:
+        other.stop()  # its loop thread runs already: leave no running loop behind
         pytest.skip("port taken on 127.0.0.2")
     try:
         other.serve("mta-sts.two.loc", Answer(body=policy_body(mx=("mx.two.loc",))))

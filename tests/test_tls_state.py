@@ -7,6 +7,7 @@ standing in for the validating resolver, probes to real STARTTLS servers with te
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -222,12 +223,14 @@ async def test_a_probed_capability_is_kept_across_a_restart_until_it_expires(
 async def test_an_unreachable_server_has_no_capability_and_nothing_is_kept(
     make_policy: PolicyFactory, local_ca: LocalCA
 ) -> None:
-    server = StarttlsServer(local_ca.issue(HOST)).start()
-    port = server.port
-    server.stop()
     policy = make_policy()
     hop = NextHop(host=HOST, preference=10, addresses=("127.0.0.1",))
-    found = await policy.capability("example.test", [hop], port=port, helo="relay.test", timeout=2)
+    # Bound and never listening, so refused for certain: a port freed by a stopped server could be
+    # taken by the next port-0 bind meanwhile.
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        found = await policy.capability("example.test", [hop], port=port, helo="relay.test", timeout=2)
     assert found is None
     with StarttlsServer(local_ca.issue(HOST)) as back:
         assert (await _capability(policy, back)) is not None

@@ -24,11 +24,16 @@ import asyncio
 import ssl
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from certs import IssuedCert, LocalCA
 from dnsserver import DnsServer
 
 CHUNK = 4096
+HANGUP_GRACE = 0.5
+"""How long ``stop`` lets the handlers of the clients it hung up on end by themselves."""
+STOP_TIMEOUT = 5.0
+"""Bound on each other step of ``stop``: handlers ending, sockets closing, the thread joining."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class PolicyServer:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.AbstractServer | None = None
+        self._clients: dict[asyncio.StreamWriter, Any] = {}
+        """Every connection's writer and socket (loop thread only), for ``stop`` to hang up on."""
 
     def serve(self, name: str, answer: Answer, *, cert: IssuedCert | None = None) -> None:
         """Answer requests for ``name`` (the policy host, ``mta-sts.DOMAIN``) with ``answer``."""
@@ -71,6 +78,7 @@ class PolicyServer:
             sslobj.context = context
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._clients[writer] = writer.get_extra_info("socket")  # TLS or not, the TCP socket
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
             lines = head.decode("latin-1").split("\r\n")
@@ -122,7 +130,7 @@ class PolicyServer:
         return self
 
     def stop(self) -> None:
-        _stop_loop(self._loop, self._server, self._thread)
+        _stop_loop(self._loop, self._server, self._thread, self._clients)
 
 
 @dataclass(frozen=True)
@@ -151,6 +159,8 @@ class StarttlsServer:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.AbstractServer | None = None
+        self._clients: dict[asyncio.StreamWriter, Any] = {}
+        """Every connection's writer and socket (loop thread only), for ``stop`` to hang up on."""
 
     @property
     def commands(self) -> list[str]:
@@ -163,6 +173,7 @@ class StarttlsServer:
         return self.tls_context is not None and self.advertise_starttls
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._clients[writer] = writer.get_extra_info("socket")  # TLS or not, the TCP socket
         self.sessions += 1
         tls = False
         try:
@@ -211,7 +222,7 @@ class StarttlsServer:
         return self
 
     def stop(self) -> None:
-        _stop_loop(self._loop, self._server, self._thread)
+        _stop_loop(self._loop, self._server, self._thread, self._clients)
 
     def __enter__(self) -> StarttlsServer:
         return self.start()
@@ -221,18 +232,41 @@ class StarttlsServer:
 
 
 def _stop_loop(
-    loop: asyncio.AbstractEventLoop, server: asyncio.AbstractServer | None, thread: threading.Thread
+    loop: asyncio.AbstractEventLoop,
+    server: asyncio.AbstractServer | None,
+    thread: threading.Thread,
+    clients: dict[asyncio.StreamWriter, Any],
 ) -> None:
+    """Stop listening, hang up on every client still connected, let each handler end and each
+    socket close, and only then stop and close the loop.
+
+    A loop stopped while a connection is open, or with a handler only just cancelled, leaves an
+    unclosed transport and a pending task behind: ResourceWarnings that are errors in this suite,
+    raised whenever they are collected, in whatever test runs then. A client can still be
+    connected when a test ends: the relay process, or a probe whose hang-up the loop thread has
+    not seen yet.
+    """
+
     async def close() -> None:
         if server is not None:
             server.close()
-        for task in asyncio.all_tasks():
-            if task is not asyncio.current_task():
+        for writer in clients:
+            writer.transport.abort()  # as when the client vanishes: its handler ends on its own
+        handlers = asyncio.all_tasks() - {asyncio.current_task()}
+        if handlers:
+            _, stuck = await asyncio.wait(handlers, timeout=HANGUP_GRACE)
+            for task in stuck:  # not reading, e.g. sleeping through an Answer.delay
                 task.cancel()
+            if stuck:
+                await asyncio.wait(stuck, timeout=STOP_TIMEOUT)
+        deadline = loop.time() + STOP_TIMEOUT
+        while any(sock.fileno() != -1 for sock in clients.values()) and loop.time() < deadline:
+            await asyncio.sleep(0.01)  # an aborted transport closes its socket a loop turn later
 
-    asyncio.run_coroutine_threadsafe(close(), loop).result(5)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    if thread.is_alive():
+        asyncio.run_coroutine_threadsafe(close(), loop).result(3 * STOP_TIMEOUT)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(STOP_TIMEOUT)
     loop.close()
 
 
