@@ -7,6 +7,7 @@ usage errors, 1 for anything else the relay refuses), never a traceback.
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import socket
 import sys
@@ -78,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--user", help="the authenticated SMTP user, if any")
     explain.add_argument("--policies", type=Path, help="policy directory (default: policies)")
     explain.add_argument("--json", action="store_true", help="machine-readable output")
+    explain.add_argument(
+        "--no-phi",
+        action="store_true",
+        help="do not run the PHI scanner (seconds to load); the message counts as PHI-free",
+    )
 
     phi = verbs.add_parser("phi", parents=[common], help="scan for PHI and measure detection accuracy")
     phi_verbs = phi.add_subparsers(dest="phi_verb", required=True, metavar="ACTION", parser_class=_Parser)
@@ -238,6 +244,11 @@ def _policy(config: Config, args: argparse.Namespace) -> int:
             args.directory or config.policies, internal_domains=internal, verbose=args.verbose
         )
     else:
+        scan = None
+        if config.phi.enabled and not args.no_phi:
+            from relay.cli.phi import scan_message
+
+            scan = functools.partial(scan_message, settings=config.phi)
         code, text = policy.cmd_explain(
             args.policies or config.policies,
             args.message,
@@ -246,6 +257,7 @@ def _policy(config: Config, args: argparse.Namespace) -> int:
             args.json,
             client_ip=args.client_ip,
             auth_user=args.user,
+            scan=scan,
             internal_domains=internal,
         )
     print(text, file=sys.stdout if code != 2 else sys.stderr)

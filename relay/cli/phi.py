@@ -77,6 +77,13 @@ def _scanner(settings: PhiSettings | None) -> PhiScanner:
     return PhiScanner(settings)
 
 
+def scan_message(data: bytes, settings: PhiSettings | None = None) -> PhiResult:
+    """The scanner's result for one raw message, in this process (``relay policy explain``)."""
+    from relay.message import extract
+
+    return _scanner(settings).scan_segments(extract(data).segments)
+
+
 # -- relay phi scan FILE.eml ---------------------------------------------------------------
 
 

@@ -3,14 +3,15 @@
 Each returns ``(exit code, text)``: 0 when everything passed, 1 when a policy test failed, 2
 when the policy (or a named file) is invalid, in which case the text is the one error line. Facts
 are built from a message as the relay builds them (``relay.message.extract``); PHI facts come
-from the test (``phi:``) or the caller, since the scanner may not be installed where admins run
-these, and a message with parts the extractor could not read is marked unscannable.
+from the test (``phi:``), so that policy tests run the same everywhere, or, for ``explain``,
+from the relay's scanner; a message with parts the extractor could not read is marked
+unscannable.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from relay.errors import ConfigError
@@ -81,17 +82,22 @@ def cmd_explain(
     client_ip: str = "127.0.0.1",
     auth_user: str | None = None,
     phi: PhiResult | None = None,
+    scan: Callable[[bytes], PhiResult] | None = None,
     recipient_tls: Mapping[str, TlsLevel] | None = None,
     internal_domains: frozenset[str] = frozenset(),
     pools: frozenset[str] = frozenset(),
     entities: frozenset[str] = DEFAULT_ENTITIES,
 ) -> tuple[int, str]:
-    """The decision trace of one message; ``phi`` stands in for the scanner (default: none found)."""
+    """The decision trace of one message. Its PHI facts come from ``scan`` (the relay's
+    scanner, as ``relay policy explain`` runs it when PHI detection is on), else from ``phi``
+    (default: none found)."""
     if not rcpt_to_list:
         return EXIT_INVALID, "give at least one recipient (--to)"
     try:
         policy = load_policy(directory, entities=entities, pools=pools)
         data = _read(eml_path)
+        if scan is not None:
+            phi = scan(data)
     except ConfigError as exc:
         return EXIT_INVALID, str(exc)
     envelope = Envelope(
