@@ -52,6 +52,8 @@ class Disposition:
     subject: str = ""
     """The decoded Subject, for the audit record of the accept (``audit.subjects`` decides
     whether it is kept, hashed or dropped); never logged."""
+    monitor_hits: tuple[str, ...] = ()
+    """``rule: would ...`` per ``mode: monitor`` rule that matched, for the audit record."""
 
 
 def dispose(

@@ -108,7 +108,8 @@ class Pipeline:
                 )
             outcome = dispose(decision, envelope, data, hostname=self._hostname, queue_id=queue_id, now=now)
             if isinstance(outcome, Disposition):
-                outcome = dataclasses.replace(outcome, subject=message.subject)
+                hits = tuple(f"{hit.rule}: would {', '.join(hit.would)}" for hit in decision.monitor_hits)
+                outcome = dataclasses.replace(outcome, subject=message.subject, monitor_hits=hits)
             return outcome
         except TimeoutError as exc:
             raise PipelineError(f"pipeline exceeded {self._timeout:g}s") from exc

@@ -327,6 +327,7 @@ async def test_monitor_hits_are_counted_and_change_nothing(
     hits = {"rule": "watch-quarantine", "mode": "monitor"}
     assert registry.get_sample_value("relay_policy_rule_hits_total", hits) == 1.0
     assert outcome.subject == "lab results"
+    assert outcome.monitor_hits == ("watch-quarantine: would quarantine",)
 
 
 async def test_the_accept_record_carries_the_subject_for_audit_privacy(
@@ -337,5 +338,8 @@ async def test_the_accept_record_carries_the_subject_for_audit_privacy(
     audit, intake = RecordingAudit(), RecordingIntake()
     async for port in _serve(extracting, policies, intake, audit):
         assert (await _send(port, ["b@example.test"]))[0] == 250
-    [accepted] = [e for e in audit.events if e.kind is AuditKind.ACCEPTED]
-    assert accepted.subject == "x"
+        assert (await _send(port, ["watched@example.test"]))[0] == 250
+    plain, watched = [e for e in audit.events if e.kind is AuditKind.ACCEPTED]
+    assert plain.subject == "x"
+    assert "monitor" not in plain.details
+    assert watched.details["monitor"] == "watch-quarantine: would quarantine"

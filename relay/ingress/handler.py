@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any, Protocol
 
-from relay.audit.events import AuditEvent, AuditKind, Recorder
+from relay.audit.events import MAX_DETAIL_CHARS, AuditEvent, AuditKind, DetailValue, Recorder
 from relay.clock import Clock
 from relay.config.schema import IPNetwork
 from relay.disposition import Copy, Disposition
@@ -175,6 +175,7 @@ class IngressHandler:
                     "client_ip": smtp_envelope.client_ip,
                     "auth_user": smtp_envelope.auth_user,
                     "copies": len(messages),
+                    **_monitor_detail(outcome.monitor_hits),
                 },
             )
         )
@@ -265,3 +266,8 @@ def _hop_count(content: bytes) -> int:
 def _printable(text: str) -> str:
     """Client-supplied text going into a header: no line breaks, no control characters."""
     return "".join(ch for ch in text if ch.isprintable())[:255]
+
+
+def _monitor_detail(hits: tuple[str, ...]) -> dict[str, DetailValue]:
+    """What ``mode: monitor`` rules would have done, for the accept record (none: no key)."""
+    return {"monitor": "; ".join(hits)[:MAX_DETAIL_CHARS]} if hits else {}
