@@ -5,14 +5,17 @@ The relay takes a few hundred messages from several client threads while its nex
 with SIGKILL while the clients are still sending, restarted, and the sink must then hold every
 acknowledged message at least once. Duplicates are allowed (RFC 5321 section 6.1: a message
 must not be lost; a crash between the remote 250 and our bookkeeping repeats it) but counted.
+The audit log must hold, for each acknowledged message, the record of its accept and of its
+delivery: the relay writes each before it acts on it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import smtplib
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -119,7 +122,23 @@ def recover_and_check(relay: RelaySetup, sink: Sink, load: Load, *, label: str) 
         f" leases_released_at_restart={recovered[-1] if recovered else '?'}"
     )
     assert len(recovered) == 2, "each start logs its crash recovery"
+    kinds = audit_kinds(relay)
+    unrecorded = sorted(s for s, qid in load.acked.items() if not {"accepted", "delivered"} <= kinds[qid])
+    assert not unrecorded, f"acknowledged or delivered without its audit record: {unrecorded}"
     return counts
+
+
+def audit_kinds(relay: RelaySetup) -> defaultdict[str, set[str]]:
+    """The kinds of audit record per queue ID, read from the node's audit files."""
+    kinds: defaultdict[str, set[str]] = defaultdict(set)
+    files = sorted((relay.directory / "var" / "audit").glob("audit-*.jsonl"))
+    assert files, "the relay keeps its audit log next to relay.yaml by default"
+    for path in files:
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            if record.get("queue_id"):
+                kinds[record["queue_id"]].add(record["kind"])
+    return kinds
 
 
 def test_kill_9_while_messages_pile_up(relay: RelaySetup, sink: Sink) -> None:

@@ -67,6 +67,9 @@ class RecordingAudit:
     def record(self, event: AuditEvent) -> None:
         self.events.append(event)
 
+    async def persist(self, *events: AuditEvent) -> None:
+        self.events.extend(events)
+
 
 class FailingAnalyzer:
     async def analyze(self, data: bytes) -> tuple[MessageFacts, PhiResult]:

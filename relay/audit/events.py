@@ -105,6 +105,9 @@ def check_details(details: Mapping[str, DetailValue]) -> None:
 
 
 class Recorder(Protocol):
-    """Where the server's audit events go (the node's ``AuditTrail``); ``record`` never blocks."""
+    """Where the server's audit events go (the node's ``AuditTrail``): ``record`` never blocks;
+    ``persist`` returns once the events are written, for what the server is about to act on."""
 
     def record(self, event: AuditEvent) -> None: ...
+
+    async def persist(self, *events: AuditEvent) -> None: ...

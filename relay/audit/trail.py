@@ -8,12 +8,15 @@ log is closed, so a clean stop loses no event.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from relay.audit.events import AuditEvent
 from relay.audit.writer import AuditLog
@@ -30,12 +33,19 @@ PRUNE_EVERY_SECONDS = 86400.0
 _STOP = object()
 
 
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    events: tuple[AuditEvent, ...]
+    written: Callable[[], None] | None = None
+    """Called (from the trail's thread) once the batch holding these events has been appended."""
+
+
 class AuditTrail:
     def __init__(self, audit_log: AuditLog, *, on_failure: Callable[[], None] = lambda: None) -> None:
         self._log = audit_log
         self._on_failure = on_failure
         """Told of every failed write (from the trail's thread), for the internal-errors metric."""
-        self._events: queue.SimpleQueue[AuditEvent | object] = queue.SimpleQueue()
+        self._entries: queue.SimpleQueue[_Entry | object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="audit-trail", daemon=True)
         self.failures = 0
         self._next_prune = 0.0
@@ -45,36 +55,65 @@ class AuditTrail:
         self._thread.start()
 
     def record(self, event: AuditEvent) -> None:
-        self._events.put(event)
+        """Queue ``event``; it is written with the next batch (no waiting)."""
+        self._entries.put(_Entry((event,)))
+
+    async def persist(self, *events: AuditEvent) -> None:
+        """Write ``events`` and return once they are on disk as ``audit.fsync`` promises: the
+        server calls this before it acts on an event (the 250 of an accept, the spool update
+        after a delivery), so a crash cannot leave an act without its record. Concurrent
+        callers share the batch and its fsync. A failed write is logged and counted
+        (``relay_internal_errors_total{component="audit"}``), and the caller goes on: mail is
+        not held hostage to the audit disk."""
+        if not self._thread.is_alive():  # not started, or stopped: nothing would ever answer
+            self._entries.put(_Entry(events))
+            return
+        loop = asyncio.get_running_loop()
+        written = loop.create_future()
+
+        def resolve() -> None:
+            if not written.done():
+                written.set_result(None)
+
+        def wake() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile (shutdown)
+                loop.call_soon_threadsafe(resolve)
+
+        self._entries.put(_Entry(events, wake))
+        await written
 
     def stop(self) -> None:
-        self._events.put(_STOP)
+        self._entries.put(_STOP)
         self._thread.join()
         self._log.close()
 
     def _run(self) -> None:
         while True:
             try:
-                first = self._events.get(timeout=SEAL_CHECK_SECONDS)
+                first = self._entries.get(timeout=SEAL_CHECK_SECONDS)
             except queue.Empty:
                 self._guarded(self._log.maybe_seal)
                 self._housekeeping()
                 continue
-            batch: list[AuditEvent] = []
+            batch: list[_Entry] = []
             stopping = first is _STOP
-            if not stopping:
-                batch.append(first)  # type: ignore[arg-type]
-            while len(batch) < MAX_BATCH and not stopping:
+            if isinstance(first, _Entry):
+                batch.append(first)
+            while sum(len(e.events) for e in batch) < MAX_BATCH and not stopping:
                 try:
-                    item = self._events.get_nowait()
+                    item = self._entries.get_nowait()
                 except queue.Empty:
                     break
-                if item is _STOP:
-                    stopping = True
+                if isinstance(item, _Entry):
+                    batch.append(item)
                 else:
-                    batch.append(item)  # type: ignore[arg-type]
+                    stopping = True
             if batch:
-                self._guarded(functools.partial(self._log.append_many, batch))
+                events = [event for entry in batch for event in entry.events]
+                self._guarded(functools.partial(self._log.append_many, events))
+                for entry in batch:
+                    if entry.written is not None:
+                        entry.written()
             if stopping:
                 return
 

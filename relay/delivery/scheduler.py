@@ -281,12 +281,18 @@ class Scheduler:
             if dsn is not None:
                 Spool.insert(db, dsn, now)
 
-        await self._committer.run(write)
-        for kind, results in (
+        outcomes = (
             (AuditKind.DELIVERED, outcome.delivered),
             (AuditKind.DEFERRED, outcome.deferred),
             (AuditKind.BOUNCED, outcome.bounced),
-        ):
+        )
+        # Recorded before the spool forgets the attempt: a crash in between redelivers (and
+        # records again), but never leaves a delivery without its record.
+        await self._audit.persist(
+            *(_delivery_event(kind, message, result) for kind, results in outcomes for result in results)
+        )
+        await self._committer.run(write)
+        for kind, results in outcomes:
             for result in results:
                 log.info(
                     "event=%s qid=%s to=<%s> relay=%s reply=%r",
@@ -296,7 +302,6 @@ class Scheduler:
                     result.remote_host or "-",
                     str(result.reply),
                 )
-                self._audit.record(_delivery_event(kind, message, result))
                 self._count(kind, message, result, now)
         if dsn is not None:
             log.info(

@@ -152,17 +152,8 @@ class IngressHandler:
             log.error("event=spool_failed qid=%s reason=%r", queue_id, str(exc))
             self._metrics.rejected(RejectReason.SPOOL_ERROR, "4.3.0")
             return "451 4.3.0 Error: queue file write error, try again later"
-        log.info(
-            "event=message_queued qid=%s from=<%s> nrcpt=%d size=%d client=%s user=%s",
-            queue_id,
-            smtp_envelope.sender,
-            len(smtp_envelope.recipients),
-            len(data),
-            smtp_envelope.client_ip,
-            smtp_envelope.auth_user or "-",
-        )
-        self._metrics.accepted(len(data), latency=self._clock.now() - now)
-        self._audit.record(
+        # The record of the accept is on disk before the 250, as the message is (docs/audit.md).
+        await self._audit.persist(
             AuditEvent(
                 kind=AuditKind.ACCEPTED,
                 actor="smtp",
@@ -177,10 +168,20 @@ class IngressHandler:
                     "copies": len(messages),
                     **_monitor_detail(outcome.monitor_hits),
                 },
-            )
+            ),
+            *(_decision_event(queue_id, m, c) for m, c in zip(messages, outcome.copies, strict=True)),
         )
+        log.info(
+            "event=message_queued qid=%s from=<%s> nrcpt=%d size=%d client=%s user=%s",
+            queue_id,
+            smtp_envelope.sender,
+            len(smtp_envelope.recipients),
+            len(data),
+            smtp_envelope.client_ip,
+            smtp_envelope.auth_user or "-",
+        )
+        self._metrics.accepted(len(data), latency=self._clock.now() - now)
         for message, copy in zip(messages, outcome.copies, strict=True):
-            self._audit.record(_decision_event(queue_id, message, copy))
             log.info(
                 "event=copy_queued qid=%s copy_qid=%s role=%s state=%s nrcpt=%d policy=%s rules=%s",
                 queue_id,
