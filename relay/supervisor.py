@@ -46,7 +46,8 @@ MAX_EARLY_DEATHS = 3
 """Early deaths in a row of one worker after which the supervisor stops the node (exit 1),
 instead of restarting it forever, as Postfix's master throttles a service that keeps failing."""
 EXIT_REFUSED = 2
-"""A worker's exit code for a configuration it refuses (the CLI's usage code): never restarted."""
+"""A worker's exit code when it refuses to start (the CLI's usage code): counted as an early
+death whenever it happens, since the worker never served."""
 
 
 def run(config: Config) -> int:
@@ -129,8 +130,9 @@ def _supervise(config: Config, count: int, children: dict[int, int], metrics_dir
             log.info("event=worker_stopped worker=%d pid=%d code=%d", index, pid, code)
             failed = failed or code != 0
             continue
-        early_deaths[index] = early_deaths[index] + 1 if lived < EARLY_DEATH_SECONDS else 0
-        if code == EXIT_REFUSED or early_deaths[index] >= MAX_EARLY_DEATHS:
+        early = lived < EARLY_DEATH_SECONDS or code == EXIT_REFUSED
+        early_deaths[index] = early_deaths[index] + 1 if early else 0
+        if early_deaths[index] >= MAX_EARLY_DEATHS:
             log.error(
                 "event=worker_died worker=%d pid=%d code=%d lived=%.1fs early_deaths=%d action=stop_node",
                 index,

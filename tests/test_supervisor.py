@@ -9,6 +9,8 @@ import sys
 
 from relayproc import RelaySetup
 
+from relay.supervisor import MAX_EARLY_DEATHS
+
 SERVE_TIMEOUT = 90.0
 """Bound on a `relay serve` that must exit by itself; the restart loop it replaces never did."""
 
@@ -49,14 +51,15 @@ def test_port_in_use_with_two_workers_is_one_line_and_exit_2(relay: RelaySetup) 
 
 def test_worker_refused_at_start_stops_the_node(relay: RelaySetup) -> None:
     """What only a worker finds out (here: the audit directory cannot be created, under a
-    regular file) stops the node at its first refusal, with the reason; no worker restarts."""
+    regular file) is retried twice, in case it passes, then stops the node with the reason."""
     (relay.directory / "not-a-directory").write_text("")
     relay.configure(workers=2, audit={"directory": "not-a-directory/audit"})
     result = serve(relay)
     assert result.returncode == 1, result.stderr
     assert "event=worker_refused reason=audit: cannot open" in result.stderr
-    assert "action=stop_node" in result.stderr
-    assert "action=restart" not in result.stderr
+    assert result.stderr.count("action=stop_node") == 1
+    assert "early_deaths=3 action=stop_node" in result.stderr
+    assert result.stderr.count("action=restart") <= 2 * (MAX_EARLY_DEATHS - 1)
     assert "Traceback" not in result.stderr
 
 
