@@ -263,6 +263,9 @@ class RecipientResult:
     tls: str = ""
     """For a delivery: the TLS level proven, protocol and cipher (``verified TLSv1.3 ...``), or
     ``none``; for the audit trail."""
+    certificate: str = ""
+    """For a delivery over TLS: the server's leaf certificate (subject, issuer, expiry,
+    SHA-256); for the audit trail."""
 
 
 def domain_of(address: str) -> str:

@@ -172,6 +172,13 @@ class RelaySetup:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def audit_records(self) -> list[dict[str, Any]]:
+        """Every record of the node's audit log, read from its files, in order."""
+        directory = self.directory / self.settings.get("audit", {}).get("directory", "var/audit")
+        files = sorted(directory.glob("audit-*.jsonl"))
+        assert files, f"no audit file in {directory}"
+        return [json.loads(line) for path in files for line in path.read_text().splitlines()]
+
     def wait_for_log(self, text: str, timeout: float = 15.0) -> None:
         """Until ``text`` is in a whole line of the log: a line being appended can be read half
         written, and a test reads on in the line it waited for (a file:line, an ID)."""

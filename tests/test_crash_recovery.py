@@ -11,7 +11,6 @@ delivery: the relay writes each before it acts on it.
 
 from __future__ import annotations
 
-import json
 import re
 import smtplib
 import threading
@@ -129,15 +128,11 @@ def recover_and_check(relay: RelaySetup, sink: Sink, load: Load, *, label: str) 
 
 
 def audit_kinds(relay: RelaySetup) -> defaultdict[str, set[str]]:
-    """The kinds of audit record per queue ID, read from the node's audit files."""
+    """The kinds of audit record per queue ID."""
     kinds: defaultdict[str, set[str]] = defaultdict(set)
-    files = sorted((relay.directory / "var" / "audit").glob("audit-*.jsonl"))
-    assert files, "the relay keeps its audit log next to relay.yaml by default"
-    for path in files:
-        for line in path.read_text().splitlines():
-            record = json.loads(line)
-            if record.get("queue_id"):
-                kinds[record["queue_id"]].add(record["kind"])
+    for record in relay.audit_records():
+        if record.get("queue_id"):
+            kinds[record["queue_id"]].add(record["kind"])
     return kinds
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from certs import IssuedCert, LocalCA
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from dnsserver import DnsServer
 from helpers import SENDER, message_bytes, wait_until
 from relayproc import RelaySetup, dsn_queued_for, queue_list, spooled
@@ -240,7 +240,8 @@ def headers_only_dsn(dsn: bytes, recipient: str, status: str) -> None:
 
 
 def test_verified_is_met_by_a_valid_certificate_for_the_mx_name(world: World) -> None:
-    [server] = world.mx.start(world.ca.issue("mx.v.test"))
+    issued = world.ca.issue("mx.v.test")
+    [server] = world.mx.start(issued)
     zone(world.dns, "v.test", "mx.v.test")
     world.start()
     verified = world.send("r@v.test", "[tls-verified]")
@@ -250,6 +251,15 @@ def test_verified_is_met_by_a_valid_certificate_for_the_mx_name(world: World) ->
         assert f"event=delivered qid={qid} to=<r@v.test> relay=mx.v.test" in world.relay.log()
     assert len(server.messages) == 2
     assert all(m.tls and SECRET.encode() in m.data for m in server.messages)
+    # Each delivery's record names the certificate the server presented (issue 5).
+    leaf = x509.load_pem_x509_certificate(issued.cert.read_bytes())
+    delivered = {r["queue_id"]: r for r in world.relay.audit_records() if r["kind"] == "delivered"}
+    for qid in (verified, best):
+        record = delivered[qid]
+        assert record["details"]["tls"].startswith("verified TLSv1.")
+        certificate = record["details"]["certificate"]
+        assert f"sha256={leaf.fingerprint(hashes.SHA256()).hex()}" in certificate
+        assert "subject=CN=mx.v.test" in certificate
     assert spooled(world.relay) == {}
     reports = tls_reports(world.relay, "mx.v.test")
     assert reports and all(r["success"] and r["policy_type"] == "no-policy-found" for r in reports)
@@ -519,3 +529,8 @@ def test_opportunistic_delivers_in_the_clear_or_over_unverified_tls(world: World
     [received] = self_signed.messages
     assert received.tls and body_reached(self_signed)
     assert re.search(r"event=(deferred|tls_unmet)", world.finish()) is None
+    # Unchecked certificates are recorded too; a session in the clear has none to record.
+    delivered = {r["queue_id"]: r["details"] for r in world.relay.audit_records() if r["kind"] == "delivered"}
+    assert (delivered[clear]["tls"], delivered[clear]["certificate"]) == ("none", None)
+    assert delivered[encrypted]["tls"].startswith("encrypted TLSv1.")
+    assert "subject=CN=mx.o2.test" in delivered[encrypted]["certificate"]

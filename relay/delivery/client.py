@@ -20,7 +20,7 @@ from relay.model import Envelope, Outcome, RecipientResult, Reply, TlsLevel
 from relay.tls.levels import TlsRequirement
 from relay.tls.outbound import make_context
 from relay.tls.results import FailureType, TlsCheck
-from relay.tls.verify import handshake_failure
+from relay.tls.verify import cert_info, handshake_failure
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,6 +141,19 @@ class SmtpConnection:
         return f"{level} {self.tls.version} {self.tls.cipher}"
 
     @property
+    def peer_certificate(self) -> str:
+        """The server's leaf certificate as recorded with each delivery over TLS (subject,
+        issuer, expiry, SHA-256), whether or not the level required checking it; ``""``
+        without TLS."""
+        info = self.tls_check.certificate if self.tls_check is not None else None
+        if info is None and (found := self.ssl_object) is not None:
+            der = found.getpeercert(binary_form=True)
+            info = cert_info(der) if der else None
+        if info is None:
+            return ""
+        return f"subject={info.subject} issuer={info.issuer} not_after={info.not_after} sha256={info.sha256}"
+
+    @property
     def ssl_object(self) -> ssl.SSLObject | None:
         """The session's TLS object, None when it is not encrypted (for the peer checks)."""
         found = self._smtp.get_transport_info("ssl_object") if self._smtp.is_connected else None
@@ -228,6 +241,7 @@ class SmtpConnection:
                 reply=delivered,
                 remote_host=self.host,
                 tls=self.security_summary,
+                certificate=self.peer_certificate,
             )
         return Transaction(results=tuple(results[r] for r in recipients), try_next_hop=False, reusable=True)
 

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import replace
 
-from relay.audit.events import AuditEvent, AuditKind, Recorder
+from relay.audit.events import MAX_DETAIL_CHARS, AuditEvent, AuditKind, Recorder
 from relay.clock import Clock
 from relay.config.schema import DeliveryConfig, HostPort
 from relay.delivery.bounce import dsn_message
@@ -337,5 +337,6 @@ def _delivery_event(kind: AuditKind, message: SpooledMessage, result: RecipientR
             "attempt": message.attempts + 1,
             "tls_minimum": message.plan.for_recipient(result.recipient).tls_minimum.value,
             "tls": result.tls or None,
+            "certificate": result.certificate[:MAX_DETAIL_CHARS] or None,
         },
     )
