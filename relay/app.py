@@ -26,6 +26,7 @@ from relay.clock import Clock, SystemClock
 from relay.config.schema import Config, HostPort
 from relay.delivery.mx import MxResolver
 from relay.delivery.scheduler import Scheduler
+from relay.dnsresolver import remote_nameservers, stub_resolver
 from relay.errors import ConfigError
 from relay.ingress.handler import IngressHandler
 from relay.ingress.server import ConnectionLimiter, IngressLimits, RelaySMTP
@@ -147,6 +148,12 @@ class RelayNode:
         config = self.config
         tls_context, users = ingress_credentials(config)
         resolver = MxResolver(config.dns)
+        if config.outbound_tls.dane and (remote := remote_nameservers(stub_resolver(config.dns))):
+            # Not refused: a site may trust its network. But DANE's proof is then only as good.
+            log.warning(
+                "event=dane_resolver_not_local nameservers=%s effect=dane_trusts_their_ad_bit",
+                ",".join(remote),
+            )
 
         # Bind before touching the spool: a second `relay serve` started by mistake on this node
         # fails here, before its crash recovery could release the leases of the running one.

@@ -6,6 +6,8 @@ same resolvers the same way; building it here keeps them from drifting apart.
 
 from __future__ import annotations
 
+import ipaddress
+
 import dns.asyncresolver
 import dns.exception
 import dns.inet
@@ -33,3 +35,20 @@ def stub_resolver(config: DnsConfig) -> dns.asyncresolver.Resolver:
             ) from exc
     resolver.lifetime = config.timeout
     return resolver
+
+
+def remote_nameservers(resolver: dns.asyncresolver.Resolver) -> list[str]:
+    """The resolver's nameservers that are not on this host. DANE trusts their AD bit, which
+    is only as trustworthy as the network it crossed (RFC 7672 section 1.3)."""
+    found = []
+    for nameserver in resolver.nameservers:
+        if isinstance(nameserver, dns.nameserver.AddressAndPortNameserver):
+            address = nameserver.address
+        elif isinstance(nameserver, str):
+            address = nameserver
+        else:  # a URL (DNS over HTTPS): not this host, as far as we can tell
+            found.append(str(nameserver))
+            continue
+        if not ipaddress.ip_address(address).is_loopback:
+            found.append(address)
+    return found
