@@ -57,6 +57,9 @@ def relay_m(tmp_path_factory: pytest.TempPathFactory, ca: LocalCA, sink_m: Sink)
     setup = tls_relay(directory, ca, sink_m, auth={"users_file": str(directory / "users")})
     added = setup.cli("user", "add", "alice", "--password-stdin", input=f"{PASSWORD}\n")
     assert "alice" in added.stdout
+    [action] = [r for r in setup.audit_records() if r["kind"] == "admin_action"]
+    assert action["details"] == {"action": "user_add", "user": "alice"}
+    assert action["actor"].startswith("cli:")
     with serving(setup):
         yield setup
     log = setup.log()

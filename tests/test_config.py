@@ -425,6 +425,7 @@ ERRORS: list[tuple[str, str, int, str, str]] = [
     ),
     ("zero-count", "limits:\n  max_line_length: 0\n", 2, "limits.max_line_length", ">= 1, got 0"),
     ("negative-workers", "workers: -1\n", 1, "workers", "expected an integer >= 0, got -1"),
+    ("internal-not-a-domain", "internal_domains: [clinic.example, '@@']\n", 1, "internal_domains[1]", "@@"),
     ("negative-phi-workers", "phi:\n  workers: -2\n", 2, "phi.workers", "integer >= 0, got -2"),
     ("port-zero", "delivery:\n  port: 0\n", 2, "delivery.port", "integer 1-65535, got 0"),
     ("port-high", "delivery:\n  port: 65536\n", 2, "delivery.port", "1-65535, got 65536"),

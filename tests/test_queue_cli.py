@@ -258,6 +258,17 @@ def test_cli_usage_errors_as_a_process(config_dir: Path, args: tuple[str, ...]) 
     assert_one_line_error(run_cli(*args, cwd=config_dir))
 
 
+def test_a_spool_that_does_not_exist_is_not_created(
+    config_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped -c must not answer "no messages" from a new empty spool."""
+    for args in (("queue", "list"), ("queue", "flush")):
+        result = run_main(("-c", "relay.yaml", *args), capsys)
+        assert_one_line_error(result)
+        assert f"no spool at {config_dir / 'spool'}" in result.stderr
+    assert not (config_dir / "spool").exists()
+
+
 def test_a_spool_that_is_not_a_database_is_one_line_and_exit_1(
     config_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -283,6 +294,7 @@ def test_config_flag_is_accepted_before_and_after_the_verb(
 ) -> None:
     config = tmp_path / "elsewhere.yaml"
     config.write_text("hostname: relay.test\nspool: spool\n")
+    (tmp_path / "spool").mkdir()  # as the relay leaves it; a missing spool is refused (above)
     monkeypatch.chdir(tmp_path)
     result = run_main(tuple(a.format(config=config) for a in args), capsys)
     assert result.returncode == 0, result.stderr

@@ -320,6 +320,8 @@ def _tls(config: Config, args: argparse.Namespace) -> int:
 
 
 def _user_add(config: Config, args: argparse.Namespace) -> int:
+    from relay.audit.admin import record_admin_action
+    from relay.audit.events import AuditKind
     from relay.ingress.users import UsersFile, check_name
 
     if config.auth.users_file is None:
@@ -332,6 +334,9 @@ def _user_add(config: Config, args: argparse.Namespace) -> int:
         if getpass.getpass("again: ") != password:
             raise UsageError("the passwords do not match")
     UsersFile.add_or_replace(config.auth.users_file, args.name, password)
+    record_admin_action(
+        config.audit, AuditKind.ADMIN_ACTION, details={"action": "user_add", "user": args.name}
+    )
     print(f"{args.name}: saved in {config.auth.users_file}")
     return 0
 

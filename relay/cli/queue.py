@@ -7,15 +7,14 @@ while in flight is not re-queued, a flush is seen at the server's next poll.
 
 from __future__ import annotations
 
-import getpass
 import json
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from relay.audit.events import AuditEvent, AuditKind, DetailValue
-from relay.audit.writer import AuditLog
+from relay.audit.admin import record_admin_action
+from relay.audit.events import AuditKind, DetailValue
 from relay.config.schema import Config
 from relay.delivery.bounce import dsn_message
 from relay.delivery.outcome import administrative_bounce
@@ -107,6 +106,9 @@ def render_show(message: SpooledMessage) -> str:
 
 class QueueAdmin:
     def __init__(self, config: Config) -> None:
+        if not config.spool.is_dir():
+            # Opening would create an empty spool: a mistyped -c would then show "no messages".
+            raise UsageError(f"no spool at {config.spool}; is {config.source} the relay's configuration?")
         self._config = config
         self._spool = Spool(config.spool)
 
@@ -176,16 +178,14 @@ class QueueAdmin:
 
     def _record(self, kind: AuditKind, message: SpooledMessage | None, **details: DetailValue) -> None:
         """Every admin action goes into the audit log, with who did it."""
-        event = AuditEvent(
-            kind=kind,
-            actor=f"cli:{getpass.getuser()}",
+        record_admin_action(
+            self._config.audit,
+            kind,
             queue_id=message.queue_id if message else None,
             sender=message.envelope.sender if message else None,
             recipients=message.pending if message else (),
             details=details,
         )
-        with AuditLog.from_config(self._config.audit) as audit:
-            audit.append(event)
 
     def _move(self, queue_id: str, state: QueueState, verb: str) -> str:
         with self._spool.transaction() as db:
