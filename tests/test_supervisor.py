@@ -3,9 +3,13 @@ node with one readable line, as one process does, instead of restarting workers 
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 from relayproc import RelaySetup
 
@@ -69,3 +73,34 @@ def test_missing_model_with_two_workers_is_refused_before_the_fork(relay: RelayS
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
     assert "phi.model: spaCy model 'no_such_spacy_model' is not installed" in result.stderr
+
+
+def test_sighup_to_the_supervisor_reloads_every_worker(relay: RelaySetup) -> None:
+    """SIGHUP goes to the supervisor, as systemd's ExecReload sends it; each worker reloads.
+    The edit keeps the file's size and mtime, so only the signal (not the directory watch,
+    which compares them) can make the workers read it."""
+    rule = relay.directory / "policies" / "10-tag.yaml"
+    rule.write_text("rules:\n  - name: tag-a\n    then: {tag: aaaa}\n")
+    relay.configure(workers=2)
+    relay.start()
+    workers = wait_for_workers(relay, 2)
+    before = rule.stat()
+    rule.write_text("rules:\n  - name: tag-b\n    then: {tag: bbbb}\n")
+    os.utime(rule, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert relay.process is not None
+    relay.process.send_signal(signal.SIGHUP)
+    for pid in workers:
+        relay.wait_for_log(f"relay[{pid}] INFO relay.policy: event=policy_reloaded reason=sighup", timeout=20)
+    assert relay.stop() == 0
+
+
+def wait_for_workers(relay: RelaySetup, count: int) -> set[int]:
+    """The PIDs of ``count`` workers that have loaded their policy (logged policy_loaded)."""
+    pattern = re.compile(r"relay\[(\d+)\] INFO relay\.\w+: event=policy_loaded ")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = set(int(pid) for pid in pattern.findall(relay.log()))
+        if len(found) >= count:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"fewer than {count} workers loaded their policy:\n{relay.log()[-3000:]}")
