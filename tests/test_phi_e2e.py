@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import smtplib
+import urllib.request
 from pathlib import Path
 
 from helpers import wait_until
@@ -44,14 +45,21 @@ def test_phi_waits_for_the_portal_and_plain_mail_goes_out(relay: RelaySetup, sin
     [held] = [m for m in queued if m["recipients"][0]["address"] == "records@dest.test"]
     assert held["state"] == "deferred"
     assert "portal" in held["recipients"][0]["last_reply"]
+    metrics_address = relay.settings["listen"]["metrics"]
+    with urllib.request.urlopen(f"http://{metrics_address}/metrics", timeout=10) as response:
+        exposition = response.read().decode()
+    assert "relay_phi_findings_total" in exposition
     assert relay.stop() == 0
     assert [m.recipients for m in sink.messages] == [("vendor@dest.test",)]
-    for place in (
-        relay.log(),
-        *(p.read_text(errors="replace") for p in (relay.directory / "var" / "audit").iterdir()),
-    ):
+    for place in (relay.log(), exposition):
         assert SSN not in place
         assert "Gonzalez" not in place
+    # Every file the relay wrote, except the queue, which must hold the waiting message.
+    for path in relay.directory.rglob("*"):
+        if path.is_file() and not path.name.startswith("queue.db"):
+            content = path.read_bytes()
+            assert SSN.encode() not in content, path
+            assert b"Gonzalez" not in content, path
 
 
 def test_no_phi_left_on_disk_after_delivery(relay: RelaySetup, sink: Sink) -> None:
