@@ -60,7 +60,6 @@ class RejectReason(enum.Enum):
     """Too many Received headers (554 5.4.6)."""
     TIMEOUT = "timeout"
     """The DATA phase ran over limits.data_timeout (421 4.4.2)."""
-    AUTH_REQUIRED = "auth_required"
     PIPELINE_ERROR = "pipeline_error"
     """Extraction, PHI scan or policy failed or ran out of time (451 4.3.0)."""
     SPOOL_ERROR = "spool_error"
