@@ -245,6 +245,7 @@ class RelayNode:
             owner=self._owner,
             settings=config.delivery,
             routes=config.routes,
+            route_names=config.outbound_tls.route_names,
             resolver=resolver,
             hostname=config.hostname,
             clock=self._clock,

@@ -141,6 +141,7 @@ outbound_tls:
   report_organization: Example Clinic
   report_from: tlsrpt@example.org
   report_contact: mailto:postmaster@example.org
+  route_names: {lab.example.net: mx.lab.example.net}
 audit:
   directory: /var/log/relay-audit
   signing_key: key.pem
@@ -233,6 +234,7 @@ def test_full_file_round_trips_every_key(certs: Path) -> None:
             report_organization="Example Clinic",
             report_from="tlsrpt@example.org",
             report_contact="mailto:postmaster@example.org",
+            route_names={"lab.example.net": "mx.lab.example.net"},
         ),
         dns=DnsConfig(
             nameservers=(HostPort(host="9.9.9.9", port=53), HostPort(host="2620:fe::fe", port=53)),

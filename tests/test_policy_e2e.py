@@ -170,3 +170,28 @@ def test_verified_tls_delivers_when_the_certificate_checks_out(
         [received] = sink.wait_for(1)
         assert received.tls
         assert relay.stop() == 0
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["route-host-only", "route-name-given"])
+def test_a_route_by_address_is_verified_against_the_name_given_with_it(
+    relay: RelaySetup, archive: Sink, ca: LocalCA, named: bool
+) -> None:
+    """A route to 127.0.0.1 whose server's certificate names mx.dest.test: verified TLS holds
+    only when outbound_tls.route_names says that is the name to expect. Without it the route's
+    host (an address the certificate does not name) is the name, and nothing is sent."""
+    with Sink(tls_context=ca.issue("mx.dest.test").server_context()) as sink:
+        configure(relay, sink, archive)
+        names = {"route_names": {"dest.test": "mx.dest.test"}} if named else {}
+        relay.configure(outbound_tls={"ca_file": str(ca.ca_cert), **names})
+        relay.start()
+        assert send(relay, ["a@dest.test"], message("[encrypt] seven")) == {}
+        if named:
+            [received] = sink.wait_for(1)
+            assert received.tls
+            relay.wait_for_log("event=delivered", timeout=20)
+            assert "relay=mx.dest.test" in relay.log()
+        else:
+            relay.wait_for_log("event=tls_unmet", timeout=20)
+            relay.wait_for_log("event=deferred", timeout=20)
+            assert sink.data_started == 0
+        assert relay.stop() == 0

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from relay.config.schema import Config
-from relay.delivery.mx import MxResolver, ResolutionStatus
+from relay.delivery.mx import MxResolver, ResolutionStatus, route_hop
 from relay.errors import RelayError
 from relay.model import TlsLevel
 from relay.tls.capability import dns_capability, probed_capability
@@ -103,8 +103,11 @@ async def _check(domain: str, config: Config, settings: TlsOutboundConfig) -> tu
     if route is not None:
         port = route.port
         addresses = (route.host,) if is_ip(route.host) else await _addresses(config, route.host)
-        targets = [_Target(normalise(route.host), addresses)]
+        named = route_hop(route, settings.route_names.get(domain)).host
+        targets = [_Target(normalise(named), addresses)]
         lines.append(f"static route: {route} (MX records are not used)")
+        if named != route.host.lower():
+            lines.append(f"  its certificate must name {named} (outbound_tls.route_names)")
     else:
         port = config.delivery.port
         resolution = await MxResolver(config.dns).resolve(domain)

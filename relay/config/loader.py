@@ -58,6 +58,8 @@ _KEY_RULES: dict[str, Leaf] = {
     "routes.<key>": values.to_domain,
     "metrics.top_domains[*]": values.to_domain,
     "internal_domains[*]": values.to_domain,
+    "outbound_tls.route_names.<key>": values.to_domain,
+    "outbound_tls.route_names.*": values.to_domain,
 }
 _NON_EMPTY = frozenset({"delivery.retry_schedule"})  # "the last one repeats" needs a last one
 _BARE_IPV6 = re.compile(r"\[[0-9A-Fa-f:.%]*:[0-9A-Fa-f:.%]*\]:")

@@ -169,3 +169,11 @@ class Config:
     def processes(self) -> int:
         """How many relay processes ``workers`` asks for on this machine."""
         return self.workers or available_cores()
+
+    def __post_init__(self) -> None:
+        for domain in self.outbound_tls.route_names:
+            if domain not in self.routes:
+                raise ConfigError(
+                    "names the certificate of a route that does not exist; add the domain to routes",
+                    key=f"outbound_tls.route_names.{domain}",
+                )

@@ -27,7 +27,7 @@ from dns.rdtypes.ANY.MX import MX
 from dns.rdtypes.IN.A import A
 from dns.rdtypes.IN.AAAA import AAAA
 
-from relay.config.schema import DnsConfig
+from relay.config.schema import DnsConfig, HostPort
 from relay.dnsresolver import stub_resolver
 from relay.model import Reply
 
@@ -59,6 +59,12 @@ class NextHop:
     preference: int
     addresses: tuple[str, ...]
     """IPv4 addresses first, then IPv6, as the DNS returned them; never empty."""
+
+
+def route_hop(route: HostPort, certificate_name: str | None = None) -> NextHop:
+    """The one next hop of a static route: connect to the route's host, and hold its
+    certificate to ``certificate_name`` (``outbound_tls.route_names``) or else to that host."""
+    return NextHop(host=(certificate_name or route.host).lower(), preference=0, addresses=(route.host,))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -25,7 +25,7 @@ from relay.delivery.bounce import dsn_message
 from relay.delivery.client import Timeouts
 from relay.delivery.connections import ConnectionCache
 from relay.delivery.hops import HopWalker
-from relay.delivery.mx import MxResolver, NextHop, ResolutionStatus, reply_for
+from relay.delivery.mx import MxResolver, NextHop, ResolutionStatus, reply_for, route_hop
 from relay.delivery.outcome import AttemptOutcome, after_attempt, same_result
 from relay.delivery.security import requirement_unmet
 from relay.metrics import Component, DeliveryReason, Metrics, delivery_reason
@@ -62,6 +62,7 @@ class Scheduler:
         owner: str,
         settings: DeliveryConfig,
         routes: Mapping[str, HostPort],
+        route_names: Mapping[str, str],
         resolver: MxResolver,
         hostname: str,
         clock: Clock,
@@ -73,6 +74,7 @@ class Scheduler:
         self._owner = owner
         self._settings = settings
         self._routes = routes
+        self._route_names = route_names
         self._resolver = resolver
         self._hostname = hostname
         self._clock = clock
@@ -220,7 +222,7 @@ class Scheduler:
             return requirement_unmet(recipients, entry, "portal copy", definite=True)
         route = self._routes.get(domain)
         if route is not None:
-            hops: tuple[NextHop, ...] = (NextHop(host=route.host, preference=0, addresses=(route.host,)),)
+            hops: tuple[NextHop, ...] = (route_hop(route, self._route_names.get(domain)),)
             port, destination = route.port, f"route:{route}"
         else:
             resolution = await self._resolver.resolve(domain)

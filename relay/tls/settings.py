@@ -57,6 +57,10 @@ class TlsOutboundConfig:
     """Sender of the TLS-RPT report mail (``relay tls report --send``); default postmaster@HOSTNAME."""
     report_contact: str = ""
     """``contact-info`` in TLS-RPT reports, e.g. ``mailto:postmaster@example.org``."""
+    route_names: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Per routed domain (a key of ``routes``), the name the next hop's certificate must carry
+    when a route names its host by IP address or by an internal name (Postfix's ``match=``);
+    without one, the route's own host is the name."""
 
     def resolved(self, spool: Path) -> TlsOutboundConfig:
         """The same settings with relative paths anchored at ``spool``."""
