@@ -36,8 +36,8 @@ _STOP = object()
 @dataclass(frozen=True, slots=True)
 class _Entry:
     events: tuple[AuditEvent, ...]
-    written: Callable[[], None] | None = None
-    """Called (from the trail's thread) once the batch holding these events has been appended."""
+    written: asyncio.Future[None] | None = None
+    """Resolved (in its loop) once the batch holding these events has been appended."""
 
 
 class AuditTrail:
@@ -68,18 +68,8 @@ class AuditTrail:
         if not self._thread.is_alive():  # not started, or stopped: nothing would ever answer
             self._entries.put(_Entry(events))
             return
-        loop = asyncio.get_running_loop()
-        written = loop.create_future()
-
-        def resolve() -> None:
-            if not written.done():
-                written.set_result(None)
-
-        def wake() -> None:
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile (shutdown)
-                loop.call_soon_threadsafe(resolve)
-
-        self._entries.put(_Entry(events, wake))
+        written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._entries.put(_Entry(events, written))
         await written
 
     def stop(self) -> None:
@@ -111,9 +101,7 @@ class AuditTrail:
             if batch:
                 events = [event for entry in batch for event in entry.events]
                 self._guarded(functools.partial(self._log.append_many, events))
-                for entry in batch:
-                    if entry.written is not None:
-                        entry.written()
+                _wake([entry.written for entry in batch if entry.written is not None])
             if stopping:
                 return
 
@@ -132,3 +120,20 @@ class AuditTrail:
             self.failures += 1
             log.exception("event=audit_write_failed")
             self._on_failure()
+
+
+def _wake(futures: list[asyncio.Future[None]]) -> None:
+    """Resolve ``futures`` from the trail's thread: one call into each event loop per batch (each
+    call writes to the loop's wake-up pipe), not one per waiting session."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for future in futures:
+        by_loop.setdefault(future.get_loop(), []).append(future)
+    for loop, waiting in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile (shutdown)
+            loop.call_soon_threadsafe(_resolve, waiting)
+
+
+def _resolve(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():  # a session may have gone (cancelled) meanwhile
+            future.set_result(None)
