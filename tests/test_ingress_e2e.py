@@ -305,6 +305,7 @@ def test_open_relay_is_refused(routed: RelaySetup, sink: Sink) -> None:
     assert queue_list(routed) == []
     assert_nothing_relayed(routed, sink, "outsider@example.org", "victim@example.test", source="127.0.0.2")
     assert [m.recipients for m in sink.messages] == [("probe-after-victim@example.test",)]
+    routed.wait_for_log("event=relay_denied qid=NOQUEUE client=127.0.0.1 rcpt=<victim@example.test>")
 
 
 def test_listed_network_may_relay(routed: RelaySetup, sink: Sink) -> None:

@@ -117,7 +117,7 @@ def test_vector_never_yields_a_second_message(relay_m: RelaySetup, sink_m: Sink,
     if BARE.search(payload):
         # Refused at once, and not one more byte of the connection was read as commands.
         assert replies == ["521 5.5.2 Error: bare <CR> or <LF> received"], replies
-        assert session_log.count("event=bare_newline_refused") == 1
+        assert session_log.count("event=bare_newline_refused qid=NOQUEUE") == 1
         # aiosmtpd logs (at warning) commands it could not use: none may have been read.
         assert "mail.log" not in session_log, session_log
         assert queued_from(relay_m, f"outer-{name}@example.org") == 0

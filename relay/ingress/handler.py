@@ -86,7 +86,7 @@ class IngressHandler:
         self, server: RelaySMTP, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
         if not self._may_relay(server.client_ip, session):
-            log.warning("event=relay_denied client=%s rcpt=<%s>", server.client_ip, address)
+            log.warning("event=relay_denied qid=NOQUEUE client=%s rcpt=<%s>", server.client_ip, address)
             self._metrics.rejected(RejectReason.RELAY_DENIED, "5.7.1")
             return f"554 5.7.1 <{address}>: Relay access denied"
         if address in envelope.rcpt_tos:

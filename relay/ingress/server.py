@@ -290,7 +290,7 @@ class RelaySMTP(SMTP):
         if result.problem is DataProblem.BARE_NEWLINE:
             # Postfix smtpd_forbid_bare_newline: answer and drop the connection, so nothing
             # that follows can be taken as a command or as a second message.
-            log.warning("event=bare_newline_refused client=%s", self._client_ip)
+            log.warning("event=bare_newline_refused qid=NOQUEUE client=%s", self._client_ip)
             self._metrics.rejected(RejectReason.BARE_NEWLINE, "5.5.2")
             await self._hang_up("521 5.5.2 Error: bare <CR> or <LF> received")
             return
